@@ -1,0 +1,165 @@
+"""Opening SQLite files safely: never overwrite what is not ours, and turn SQLite's terse
+errors into messages that name the file and the remedy."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from syncdeck.core.errors import (
+    DatabaseCorruptError,
+    DatabaseError,
+    DatabaseLockedError,
+    DatabaseReadOnlyError,
+)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+MEMORY = ":memory:"
+
+
+def resolve_path(path: str | os.PathLike[str]) -> str:
+    text = os.fspath(path)
+    if text == MEMORY:
+        return MEMORY
+    return str(Path(text).expanduser().resolve())
+
+
+def translate_error(exc: Exception, path: str, what: str) -> DatabaseError:
+    """Map a sqlite3/OS error to a syncdeck error that tells the operator what to do."""
+    message = str(exc).lower()
+    if isinstance(exc, DatabaseError):
+        return exc
+    if "locked" in message or "busy" in message:
+        return DatabaseLockedError(
+            path,
+            f"the {what} is locked by another process past the timeout; "
+            "close the other program using it (or wait for its sync) and try again",
+        )
+    if "readonly" in message or "read-only" in message or isinstance(exc, PermissionError):
+        return DatabaseReadOnlyError(
+            path,
+            f"the {what} cannot be written (read-only file or folder); "
+            "fix the permissions or choose another data directory",
+        )
+    if "unable to open" in message:
+        return DatabaseReadOnlyError(
+            path,
+            f"the {what} cannot be opened or created; check that its folder exists and "
+            "is writable, or choose another data directory",
+        )
+    if "not a database" in message or "malformed" in message or "corrupt" in message:
+        return DatabaseCorruptError(
+            path,
+            f"the {what} is not a valid SQLite database ({exc}); syncdeck will not overwrite "
+            "it: move it aside or choose another data directory",
+        )
+    if "disk is full" in message or "database or disk is full" in message:
+        return DatabaseError(path, f"the {what} cannot grow: the disk is full ({exc})")
+    return DatabaseError(path, f"{what} error: {exc}")
+
+
+def _check_existing(path: Path, what: str) -> None:
+    if path.is_dir():
+        raise DatabaseCorruptError(str(path), f"the {what} path is a folder, not a file")
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except PermissionError as exc:
+        raise translate_error(exc, str(path), what) from exc
+    if header and header != SQLITE_HEADER:
+        raise DatabaseCorruptError(
+            str(path),
+            f"this file is not a SQLite database, so it cannot be the {what}; syncdeck will "
+            "not overwrite it: move it aside or choose another data directory",
+        )
+
+
+def _make_private(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        candidate = Path(f"{path}{suffix}")
+        with contextlib.suppress(OSError):
+            if candidate.exists() and candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+
+
+def open_database(
+    path: str | os.PathLike[str],
+    *,
+    what: str,
+    synchronous: str,
+    lock_timeout: float,
+) -> tuple[sqlite3.Connection, str]:
+    """Open (creating if needed) a WAL database; returns the connection and resolved path.
+
+    The connection is in autocommit mode: callers run explicit ``BEGIN IMMEDIATE``
+    transactions so that a batch is one commit and locks are taken up front.
+    """
+    resolved = resolve_path(path)
+    if resolved != MEMORY:
+        file = Path(resolved)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise translate_error(exc, resolved, what) from exc
+        if file.exists():
+            _check_existing(file, what)
+        elif not os.access(file.parent, os.W_OK):
+            raise DatabaseReadOnlyError(
+                resolved,
+                f"cannot create the {what}: its folder is not writable; fix the permissions "
+                "or choose another data directory",
+            )
+    try:
+        conn = sqlite3.connect(
+            resolved, timeout=lock_timeout, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise translate_error(exc, resolved, what) from exc
+    try:
+        if resolved != MEMORY:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise DatabaseError(resolved, f"cannot switch the {what} to WAL mode ({mode})")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except (sqlite3.Error, DatabaseError) as exc:
+        conn.close()
+        raise translate_error(exc, resolved, what) from exc
+    if resolved != MEMORY:
+        _make_private(Path(resolved))
+    return conn, resolved
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection, path: str, what: str) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolls back and translates errors."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise translate_error(exc, path, what) from exc
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise translate_error(exc, path, what) from exc
+        raise
+
+
+def split_script(script: str) -> list[str]:
+    """Split a schema script into statements (triggers contain inner semicolons), so it
+    can run inside our own transaction (``executescript`` would commit first)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.strip().splitlines():
+        buffer += line + "\n"
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    return statements

@@ -1,0 +1,398 @@
+"""The sync engine: runs a connector through the pipeline in batches and moves its
+checkpoint only past documents that are durably stored (see DESIGN.md, "Sync semantics")."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback as tb_module
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from syncdeck.core.connector import BaseConnector
+from syncdeck.core.documents import Checkpoint
+from syncdeck.core.errors import SyncdeckError
+from syncdeck.core.events import (
+    BatchCommitted,
+    DocumentRejected,
+    Listener,
+    RunFinished,
+    RunStarted,
+    RunStatus,
+    SyncEvent,
+)
+from syncdeck.core.pipeline import IngestionPipeline, Rejection
+from syncdeck.core.state import (
+    ConnectorState,
+    QuarantineEntry,
+    RejectedRecord,
+    RunProgress,
+    RunRecord,
+    StateStore,
+)
+from syncdeck.core.store import StoredRow
+
+log = logging.getLogger(__name__)
+
+
+def default_state_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("syncdeck")) / "sync_state.db"
+
+
+class SyncEngine:
+    """Runs connectors with checkpoint/resume. One engine may run different connectors
+    from several threads at once; the same connector is refused while it holds a lease,
+    from this or any other process."""
+
+    def __init__(
+        self,
+        pipeline: IngestionPipeline,
+        *,
+        state_db: str | Path = "",
+        batch_size: int = 100,
+        lease_timeout: float = 60.0,
+        lock_timeout: float = 5.0,
+        heartbeat_interval: float = 1.0,
+        flush_interval: float = 2.0,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.pipeline = pipeline
+        self.batch_size = batch_size
+        self.lease_timeout = lease_timeout
+        self.heartbeat_interval = heartbeat_interval
+        self.flush_interval = flush_interval
+        self.state = StateStore(state_db or default_state_path(), lock_timeout=lock_timeout)
+        self.state_path = self.state.path
+        self._listeners: list[Listener] = []
+        self._listeners_lock = threading.Lock()
+
+    # -- events ------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every event of every run; returns an unsubscribe."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emitter(self, on_event: Listener | None) -> Callable[[SyncEvent], None]:
+        def emit(event: SyncEvent) -> None:
+            with self._listeners_lock:
+                targets = [*self._listeners]
+            if on_event is not None:
+                targets.append(on_event)
+            for listener in targets:
+                try:
+                    listener(event)
+                except Exception:  # a broken listener must not break the sync
+                    log.exception("event listener %r failed", listener)
+
+        return emit
+
+    # -- running -----------------------------------------------------------------------
+
+    def sync(
+        self,
+        connector: BaseConnector,
+        *,
+        cancel: threading.Event | None = None,
+        on_event: Listener | None = None,
+    ) -> int:
+        """Run ``connector`` from its checkpoint; returns documents written this run.
+
+        A connector error is recorded, then re-raised, after everything before it has
+        been stored. A set ``cancel`` event stops the run between two items.
+        """
+        connector_id = getattr(connector, "connector_id", "")
+        if not isinstance(connector_id, str) or not connector_id:
+            raise SyncdeckError(f"{type(connector).__name__} has no connector_id")
+        run_id, started, state = self.state.begin_run(
+            connector_id, lease_timeout=self.lease_timeout
+        )
+        run = _Run(self, connector, run_id, started, state.items_synced, cancel, on_event)
+        try:
+            return run.execute(state.cursor, state.last_sync)
+        finally:
+            try:
+                connector.close()
+            except Exception:
+                log.exception("closing connector %s failed", connector_id)
+
+    # -- checkpoints -------------------------------------------------------------------
+
+    def get_checkpoint(self, connector_id: str) -> dict[str, Any]:
+        """``{"items_synced", "cursor", "last_sync", "error"}`` as the original engine gave."""
+        return self.state.get_checkpoint(connector_id).as_dict()
+
+    def states(self) -> dict[str, ConnectorState]:
+        return self.state.states()
+
+    def reset_checkpoint(self, connector_id: str) -> None:
+        """Start over on the next run (undoable); stored documents are kept."""
+        self.state.reset(connector_id)
+
+    def set_cursor(self, connector_id: str, cursor: str | None) -> None:
+        """Resume from ``cursor`` on the next run (undoable)."""
+        self.state.set_cursor(connector_id, cursor)
+
+    def undo_checkpoint(self, connector_id: str) -> dict[str, Any]:
+        """Restore the checkpoint as it was before the last reset or cursor edit."""
+        return self.state.undo(connector_id).as_dict()
+
+    def checkpoint_history(self, connector_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        return self.state.history(connector_id, limit)
+
+    def runs(self, connector_id: str, limit: int = 20) -> list[RunRecord]:
+        return self.state.runs(connector_id, limit)
+
+    def rejected(self, connector_id: str, limit: int = 100) -> list[RejectedRecord]:
+        return self.state.rejected(connector_id, limit)
+
+    def close(self) -> None:
+        self.state.close()
+
+    def __enter__(self) -> SyncEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Run:
+    """One run's bookkeeping. Counting rule: ``items_synced`` grows by the valid
+    documents a committed cursor covers, so it stays exact across crashes (a document
+    re-delivered after a lost state commit was never counted)."""
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        connector: BaseConnector,
+        run_id: int,
+        started: datetime,
+        items_synced: int,
+        cancel: threading.Event | None,
+        on_event: Listener | None,
+    ) -> None:
+        self.engine = engine
+        self.connector = connector
+        self.connector_id = connector.connector_id
+        self.run_id = run_id
+        self.started = started
+        self.cancel = cancel
+        self.emit = engine._emitter(on_event)
+        self.t0 = time.monotonic()
+        self.rows: list[StoredRow] = []
+        self.quarantine: list[QuarantineEntry] = []
+        self.batch_items = 0
+        self.documents = self.inserted = self.updated = self.unchanged = 0
+        self.rejected = self.batches = 0
+        self.valid_seen = 0
+        self.valid_committed = 0
+        self.pending: tuple[str | None, int] | None = None
+        self.items_synced = items_synced
+        self.cursor: str | None = None
+        self.last_flush = self.last_beat = self.t0
+
+    def execute(self, cursor: str | None, last_sync: str | None) -> int:
+        self.cursor = cursor
+        since = datetime.fromisoformat(last_sync) if last_sync else None
+        self.emit(
+            RunStarted(
+                self.connector_id, self.run_id, self.started, since, cursor, self.items_synced
+            )
+        )
+        status = RunStatus.SUCCEEDED
+        error: BaseException | None = None
+        iterator: Iterator[Any] | None = None
+        try:
+            iterator = iter(self.connector.sync(since=since, cursor=cursor))
+            status = self._consume(iterator)
+        except (Exception, KeyboardInterrupt) as exc:
+            error = exc
+            status = RunStatus.CANCELLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
+        trace = "".join(tb_module.format_exception(error)) if status is RunStatus.FAILED else None
+        if iterator is not None and status is not RunStatus.SUCCEEDED:
+            self._close_iterator(iterator)
+        try:
+            self._flush(end=status is RunStatus.SUCCEEDED)
+        except Exception as exc:
+            if error is None:
+                error, status = exc, RunStatus.FAILED
+                trace = "".join(tb_module.format_exception(exc))
+            else:
+                log.exception("storing the documents held at failure also failed")
+        message = _describe(error) if status is RunStatus.FAILED else None
+        try:
+            self.engine.state.finish_run(
+                self.connector_id,
+                self.run_id,
+                status=status,
+                since=self.started,
+                error=message,
+                traceback=trace,
+            )
+        except Exception:
+            self.engine.state.release(self.run_id)
+            if error is None:
+                raise
+            log.exception("recording the end of run %s failed", self.run_id)
+        finally:
+            self.emit(
+                RunFinished(
+                    self.connector_id,
+                    self.run_id,
+                    status,
+                    self.documents,
+                    self.inserted,
+                    self.updated,
+                    self.unchanged,
+                    self.rejected,
+                    self.batches,
+                    self.items_synced,
+                    self.cursor,
+                    time.monotonic() - self.t0,
+                    message,
+                    trace,
+                )
+            )
+        if error is not None:
+            raise error
+        return self.inserted + self.updated
+
+    def _consume(self, iterator: Iterator[Any]) -> RunStatus:
+        engine = self.engine
+        prepare = engine.pipeline.prepare
+        batch_size = engine.batch_size
+        cancel = self.cancel
+        for item_no, item in enumerate(iterator, 1):
+            if isinstance(item, Checkpoint):
+                if item.cursor is not None and not isinstance(item.cursor, str):
+                    raise TypeError(
+                        f"Checkpoint cursor must be a string or None, got "
+                        f"{type(item.cursor).__name__} at item {item_no}"
+                    )
+                self.pending = (item.cursor, self.valid_seen)
+            else:
+                self.documents += 1
+                self.batch_items += 1
+                prepared = prepare(item)
+                if isinstance(prepared, Rejection):
+                    self._reject(item_no, prepared)
+                else:
+                    self.rows.append(prepared)
+                    self.valid_seen += 1
+                if self.batch_items >= batch_size:
+                    self._flush(end=False)
+            now = time.monotonic()
+            if self.pending is not None and now - self.last_flush >= engine.flush_interval:
+                self._flush(end=False)
+            elif now - self.last_beat >= engine.heartbeat_interval:
+                engine.state.heartbeat(self.run_id, self.documents)
+                self.last_beat = now
+            if cancel is not None and cancel.is_set():
+                return RunStatus.CANCELLED
+        return RunStatus.SUCCEEDED
+
+    def _reject(self, item_no: int, rejection: Rejection) -> None:
+        self.rejected += 1
+        self.quarantine.append(
+            QuarantineEntry(item_no, rejection.doc_id, rejection.reason, rejection.payload)
+        )
+        self.emit(
+            DocumentRejected(
+                self.connector_id, self.run_id, item_no, rejection.doc_id, rejection.reason
+            )
+        )
+
+    def _flush(self, *, end: bool) -> None:
+        """Store the held batch (durable), then commit the newest cursor it covers."""
+        size = self.batch_items
+        inserted = updated = unchanged = 0
+        if self.rows:
+            result = self.engine.pipeline.write(self.rows)
+            inserted, updated, unchanged = result.inserted, result.updated, result.unchanged
+            self.inserted += inserted
+            self.updated += updated
+            self.unchanged += unchanged
+            self.rows = []
+        rejected_now = len(self.quarantine)
+        if end:
+            move = self.pending is not None
+            new_cursor = self.pending[0] if self.pending is not None else self.cursor
+            covered = self.valid_seen - self.valid_committed
+        elif self.pending is not None:
+            move = True
+            new_cursor, upto = self.pending
+            covered = upto - self.valid_committed
+        else:
+            move, new_cursor, covered = False, self.cursor, 0
+        self.last_flush = self.last_beat = time.monotonic()
+        if not (size or move or covered or self.quarantine):
+            return
+        if size:
+            self.batches += 1
+        self.items_synced = self.engine.state.commit_batch(
+            self.connector_id,
+            self.run_id,
+            cursor=new_cursor,
+            move_cursor=move,
+            covered=covered,
+            progress=RunProgress(
+                self.documents,
+                self.inserted,
+                self.updated,
+                self.unchanged,
+                self.rejected,
+                self.batches,
+            ),
+            quarantine=self.quarantine,
+        )
+        self.valid_committed += covered
+        self.cursor = new_cursor
+        self.pending = None
+        self.quarantine = []
+        self.batch_items = 0
+        if size:
+            self.emit(
+                BatchCommitted(
+                    self.connector_id,
+                    self.run_id,
+                    self.batches,
+                    size,
+                    inserted,
+                    updated,
+                    unchanged,
+                    rejected_now,
+                    self.cursor,
+                    self.items_synced,
+                    self.documents,
+                    time.monotonic() - self.t0,
+                )
+            )
+
+    def _close_iterator(self, iterator: Iterator[Any]) -> None:
+        close = getattr(iterator, "close", None)
+        if close is None:
+            return
+        try:
+            close()
+        except Exception:
+            log.exception("closing the iterator of %s failed", self.connector_id)
+
+
+def _describe(error: BaseException | None) -> str | None:
+    if error is None:
+        return None
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -1,0 +1,215 @@
+"""Validation and normalisation between connectors and the store.
+
+A bad document never stops a batch and never vanishes: it comes back as a
+:class:`Rejection` with the reason, for the engine to quarantine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import Any
+
+from syncdeck.core.documents import Document
+from syncdeck.core.store import KnowledgeStore, StoredRow
+
+MAX_CONTENT_BYTES = 32 * 1024 * 1024
+_SEP = "\x1f"
+_DOC_FIELDS = {f.name for f in fields(Document)}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A document the pipeline refused, and why."""
+
+    doc_id: str | None
+    reason: str
+    payload: str  # a bounded repr of what the connector yielded, for the quarantine
+
+
+@dataclass
+class IngestResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged + len(self.rejected)
+
+
+class InvalidDocument(ValueError):
+    """Raised by :func:`prepare` with the reason a document cannot be stored."""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, PurePath):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def _text(name: str, value: Any, *, required: bool = False) -> str:
+    if not isinstance(value, str):
+        raise InvalidDocument(f"{name} must be a string, got {type(value).__name__}")
+    if required and not value.strip():
+        raise InvalidDocument(f"{name} must not be empty")
+    return value
+
+
+def _optional_text(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    return _text(name, value)
+
+
+def _scrub(value: str) -> str:
+    """Replace lone surrogates (undecodable input) so the text can be stored as UTF-8."""
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def describe_payload(item: Any, limit: int = 2000) -> str:
+    try:
+        text = repr(item)
+    except Exception as exc:  # a broken __repr__ must not hide the rejection
+        text = f"<{type(item).__name__}: repr failed: {exc}>"
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
+
+
+def prepare(item: Any) -> StoredRow:
+    """Check types and normalise one document into a store row (raises InvalidDocument)."""
+    if isinstance(item, Document):
+        doc = item
+    elif isinstance(item, Mapping):
+        unknown = set(item) - _DOC_FIELDS
+        if unknown:
+            raise InvalidDocument(f"unknown document fields: {', '.join(sorted(unknown))}")
+        try:
+            doc = Document(**item)
+        except TypeError as exc:
+            raise InvalidDocument(f"not a document: {exc}") from None
+    else:
+        raise InvalidDocument(f"expected a Document, got {type(item).__name__}")
+
+    doc_id = _text("doc_id", doc.doc_id, required=True)
+    source = _text("source", doc.source, required=True)
+    doc_type = _text("doc_type", doc.doc_type)
+    content = _text("content", doc.content)
+    title = _text("title", doc.title)
+    author = _text("author", doc.author)
+    thread_id = _optional_text("thread_id", doc.thread_id)
+    url = _optional_text("url", doc.url)
+    participants = doc.participants
+    if not isinstance(participants, list | tuple) or not all(
+        isinstance(p, str) for p in participants
+    ):
+        raise InvalidDocument("participants must be a list of strings")
+    timestamp = doc.timestamp
+    if not isinstance(timestamp, datetime):
+        raise InvalidDocument(f"timestamp must be a datetime, got {type(timestamp).__name__}")
+    if timestamp.tzinfo is None or timestamp.utcoffset() is None:
+        timestamp = timestamp.replace(tzinfo=UTC)
+    elif timestamp.utcoffset():
+        timestamp = timestamp.astimezone(UTC)
+    metadata = doc.metadata
+    if not isinstance(metadata, Mapping):
+        raise InvalidDocument(f"metadata must be a mapping, got {type(metadata).__name__}")
+    try:
+        metadata_json = json.dumps(
+            metadata, default=_json_default, ensure_ascii=False, sort_keys=True
+        )
+    except (TypeError, ValueError) as exc:
+        raise InvalidDocument(f"metadata is not JSON-serialisable: {exc}") from None
+    participants_json = json.dumps(list(participants), ensure_ascii=False)
+    parts = [
+        source,
+        doc_id,
+        doc_type,
+        title,
+        content,
+        author,
+        participants_json,
+        timestamp.isoformat(),
+        thread_id or "",
+        url or "",
+        metadata_json,
+    ]
+    joined = _SEP.join(parts)
+    try:
+        encoded = joined.encode("utf-8")
+    except UnicodeEncodeError:
+        parts = [_scrub(p) for p in parts]
+        thread_id = _scrub(thread_id) if thread_id is not None else None
+        url = _scrub(url) if url is not None else None
+        encoded = _SEP.join(parts).encode("utf-8")
+    if len(encoded) > MAX_CONTENT_BYTES:
+        raise InvalidDocument(
+            f"document is {len(encoded):,} bytes, over the {MAX_CONTENT_BYTES:,}-byte limit"
+        )
+    digest = hashlib.blake2b(encoded, digest_size=16).hexdigest()
+    return (
+        parts[0],
+        parts[1],
+        parts[2],
+        parts[3],
+        parts[4],
+        parts[5],
+        parts[6],
+        parts[7],
+        thread_id,
+        url,
+        parts[10],
+        digest,
+    )
+
+
+def safe_doc_id(item: Any) -> str | None:
+    value = item.get("doc_id") if isinstance(item, Mapping) else getattr(item, "doc_id", None)
+    return value if isinstance(value, str) else (None if value is None else repr(value)[:200])
+
+
+class IngestionPipeline:
+    """Validates documents and stores them, one store transaction per batch."""
+
+    def __init__(self, store: KnowledgeStore) -> None:
+        self.store = store
+
+    def prepare(self, item: Any) -> StoredRow | Rejection:
+        """A store row for a valid document, else the :class:`Rejection` saying why."""
+        try:
+            return prepare(item)
+        except InvalidDocument as exc:
+            return Rejection(safe_doc_id(item), str(exc), describe_payload(item))
+
+    def write(self, rows: list[StoredRow]) -> IngestResult:
+        counts = self.store.write(rows)
+        return IngestResult(counts.inserted, counts.updated, counts.unchanged)
+
+    def ingest_batch(self, docs: Iterable[Any]) -> IngestResult:
+        rows: list[StoredRow] = []
+        rejected: list[Rejection] = []
+        for item in docs:
+            prepared = self.prepare(item)
+            if isinstance(prepared, Rejection):
+                rejected.append(prepared)
+            else:
+                rows.append(prepared)
+        result = self.write(rows)
+        result.rejected = rejected
+        return result
+
+    def ingest(self, docs: Iterable[Any]) -> int:
+        """Store documents; returns how many were written (inserted + updated)."""
+        return self.ingest_batch(docs).written

@@ -1,0 +1,612 @@
+"""The state database: checkpoints, run history with leases, checkpoint-change history
+and quarantined documents. Other processes (the UI) read it to follow syncs they did not
+start, so everything a run does is visible here within a heartbeat."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from syncdeck.core.database import open_database, split_script, transaction, translate_error
+from syncdeck.core.documents import utcnow
+from syncdeck.core.errors import (
+    NothingToUndo,
+    SyncAlreadyRunning,
+    UnknownConnectorError,
+)
+from syncdeck.core.events import RunStatus
+
+WHAT = "state database"
+SCHEMA_VERSION = 1
+HOST = socket.gethostname()
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sync_state (
+    connector_id TEXT PRIMARY KEY,
+    items_synced INTEGER NOT NULL DEFAULT 0,
+    cursor TEXT,
+    last_sync TEXT,
+    error TEXT,
+    updated_at TEXT
+);
+CREATE TABLE IF NOT EXISTS sync_runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    connector_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    heartbeat TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    since TEXT,
+    cursor_start TEXT,
+    cursor_end TEXT,
+    documents INTEGER NOT NULL DEFAULT 0,
+    inserted INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    batches INTEGER NOT NULL DEFAULT 0,
+    items_synced INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    traceback TEXT
+);
+CREATE INDEX IF NOT EXISTS sync_runs_by_connector ON sync_runs (connector_id, run_id);
+CREATE INDEX IF NOT EXISTS sync_runs_running ON sync_runs (status) WHERE status = 'running';
+CREATE TABLE IF NOT EXISTS checkpoint_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    connector_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    existed INTEGER NOT NULL,
+    items_synced INTEGER,
+    cursor TEXT,
+    last_sync TEXT,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS rejected_documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    connector_id TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    item INTEGER NOT NULL,
+    doc_id TEXT,
+    reason TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    rejected_at TEXT NOT NULL,
+    UNIQUE (connector_id, doc_id, reason, payload)
+);
+"""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process with this pid exists on this host and is not a zombie."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: int
+    connector_id: str
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    heartbeat: datetime
+    pid: int
+    host: str
+    since: datetime | None
+    cursor_start: str | None
+    cursor_end: str | None
+    documents: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    batches: int
+    items_synced: int
+    error: str | None
+    traceback: str | None
+
+    @property
+    def duration(self) -> float:
+        end = self.finished_at or self.heartbeat
+        return max(0.0, (end - self.started_at).total_seconds())
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    @property
+    def holder(self) -> str:
+        return f"pid {self.pid} on {self.host}"
+
+
+_RUN_COLUMNS = (
+    "run_id, connector_id, status, started_at, finished_at, heartbeat, pid, host, since, "
+    "cursor_start, cursor_end, documents, inserted, updated, unchanged, rejected, batches, "
+    "items_synced, error, traceback"
+)
+
+
+def _run(row: tuple[Any, ...]) -> RunRecord:
+    return RunRecord(
+        run_id=row[0],
+        connector_id=row[1],
+        status=RunStatus(row[2]),
+        started_at=datetime.fromisoformat(row[3]),
+        finished_at=_dt(row[4]),
+        heartbeat=datetime.fromisoformat(row[5]),
+        pid=row[6],
+        host=row[7],
+        since=_dt(row[8]),
+        cursor_start=row[9],
+        cursor_end=row[10],
+        documents=row[11],
+        inserted=row[12],
+        updated=row[13],
+        unchanged=row[14],
+        rejected=row[15],
+        batches=row[16],
+        items_synced=row[17],
+        error=row[18],
+        traceback=row[19],
+    )
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    connector_id: str
+    run_id: int
+    item: int
+    doc_id: str | None
+    reason: str
+    payload: str
+    rejected_at: datetime
+
+
+@dataclass(frozen=True)
+class ConnectorState:
+    """What the UI and ``status`` show for one connector."""
+
+    connector_id: str
+    items_synced: int
+    cursor: str | None
+    last_sync: datetime | None
+    error: str | None
+    active: RunRecord | None  # the live lease holder, in this process or another
+    last_run: RunRecord | None
+
+
+@dataclass(frozen=True)
+class Checkpoint4:
+    items_synced: int
+    cursor: str | None
+    last_sync: str | None
+    error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "items_synced": self.items_synced,
+            "cursor": self.cursor,
+            "last_sync": self.last_sync,
+            "error": self.error,
+        }
+
+
+EMPTY = Checkpoint4(0, None, None, None)
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Counters of a run, written with each state commit."""
+
+    documents: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    batches: int = 0
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    item: int
+    doc_id: str | None
+    reason: str
+    payload: str
+
+
+# Run ids held by live SyncEngine runs of *this* process; a lease with our pid that is
+# not in here was left behind by a run that could not finish its bookkeeping.
+_LIVE_RUNS: set[int] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+class StateStore:
+    """All state-DB access, behind one connection and one lock (thread-safe)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 5.0) -> None:
+        self._conn, self.path = open_database(
+            path, what=WHAT, synchronous="NORMAL", lock_timeout=lock_timeout
+        )
+        self._lock = threading.RLock()
+        try:
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                with self._tx():
+                    for statement in split_script(SCHEMA):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, transaction(self._conn, self.path, WHAT) as conn:
+            yield conn
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise translate_error(exc, self.path, WHAT) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- checkpoints -------------------------------------------------------------------
+
+    def _checkpoint(self, connector_id: str) -> Checkpoint4 | None:
+        rows = self._conn.execute(
+            "SELECT items_synced, cursor, last_sync, error FROM sync_state WHERE connector_id=?",
+            (connector_id,),
+        ).fetchall()
+        return Checkpoint4(*rows[0]) if rows else None
+
+    def get_checkpoint(self, connector_id: str) -> Checkpoint4:
+        with self._lock:
+            try:
+                return self._checkpoint(connector_id) or EMPTY
+            except sqlite3.Error as exc:
+                raise translate_error(exc, self.path, WHAT) from exc
+
+    def states(self) -> dict[str, ConnectorState]:
+        with self._lock:
+            checkpoints = self._read(
+                "SELECT connector_id, items_synced, cursor, last_sync, error FROM sync_state"
+            )
+            latest = self._read(
+                f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE run_id IN "
+                "(SELECT max(run_id) FROM sync_runs GROUP BY connector_id)"
+            )
+            running = self._read(f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE status='running'")
+        last_runs = {r.connector_id: r for r in map(_run, latest)}
+        active = {r.connector_id: r for r in map(_run, running) if not self._is_stale(r, None)}
+        result: dict[str, ConnectorState] = {}
+        ids = [row[0] for row in checkpoints] + list(last_runs)
+        by_id = {row[0]: row for row in checkpoints}
+        for connector_id in dict.fromkeys(ids):
+            row = by_id.get(connector_id)
+            result[connector_id] = ConnectorState(
+                connector_id=connector_id,
+                items_synced=row[1] if row else 0,
+                cursor=row[2] if row else None,
+                last_sync=_dt(row[3]) if row else None,
+                error=row[4] if row else None,
+                active=active.get(connector_id),
+                last_run=last_runs.get(connector_id),
+            )
+        return result
+
+    def _record_change(self, connector_id: str, action: str) -> Checkpoint4 | None:
+        current = self._checkpoint(connector_id)
+        snapshot = current or EMPTY
+        self._conn.execute(
+            "INSERT INTO checkpoint_history (connector_id, action, changed_at, existed, "
+            "items_synced, cursor, last_sync, error) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                connector_id,
+                action,
+                _iso(utcnow()),
+                int(current is not None),
+                snapshot.items_synced,
+                snapshot.cursor,
+                snapshot.last_sync,
+                snapshot.error,
+            ),
+        )
+        return current
+
+    def _refuse_if_running(self, connector_id: str) -> None:
+        for row in self._conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE connector_id=? AND status='running'",
+            (connector_id,),
+        ).fetchall():
+            run = _run(row)
+            if not self._is_stale(run, None):
+                raise SyncAlreadyRunning(connector_id, run.run_id, run.pid, run.host)
+
+    def reset(self, connector_id: str) -> None:
+        with self._tx():
+            self._refuse_if_running(connector_id)
+            self._record_change(connector_id, "reset")
+            self._conn.execute(
+                "INSERT INTO sync_state (connector_id, items_synced, cursor, last_sync, error, "
+                "updated_at) VALUES (?, 0, NULL, NULL, NULL, ?) ON CONFLICT(connector_id) DO "
+                "UPDATE SET items_synced=0, cursor=NULL, last_sync=NULL, error=NULL, "
+                "updated_at=excluded.updated_at",
+                (connector_id, _iso(utcnow())),
+            )
+
+    def set_cursor(self, connector_id: str, cursor: str | None) -> None:
+        if cursor is not None and not isinstance(cursor, str):
+            raise TypeError(f"a cursor is a string or None, not {type(cursor).__name__}")
+        with self._tx():
+            self._refuse_if_running(connector_id)
+            self._record_change(connector_id, "set_cursor")
+            self._conn.execute(
+                "INSERT INTO sync_state (connector_id, items_synced, cursor, updated_at) "
+                "VALUES (?, 0, ?, ?) ON CONFLICT(connector_id) DO UPDATE SET "
+                "cursor=excluded.cursor, updated_at=excluded.updated_at",
+                (connector_id, cursor, _iso(utcnow())),
+            )
+
+    def undo(self, connector_id: str) -> Checkpoint4:
+        with self._tx():
+            self._refuse_if_running(connector_id)
+            rows = self._conn.execute(
+                "SELECT id, existed, items_synced, cursor, last_sync, error FROM "
+                "checkpoint_history WHERE connector_id=? ORDER BY id DESC LIMIT 1",
+                (connector_id,),
+            ).fetchall()
+            if not rows:
+                raise NothingToUndo(
+                    f"connector {connector_id!r} has no reset or cursor edit to undo"
+                )
+            entry_id, existed, items, cursor, last_sync, error = rows[0]
+            self._conn.execute("DELETE FROM checkpoint_history WHERE id=?", (entry_id,))
+            if not existed:
+                self._conn.execute("DELETE FROM sync_state WHERE connector_id=?", (connector_id,))
+                return EMPTY
+            self._conn.execute(
+                "INSERT INTO sync_state (connector_id, items_synced, cursor, last_sync, error, "
+                "updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT(connector_id) DO UPDATE SET "
+                "items_synced=excluded.items_synced, cursor=excluded.cursor, "
+                "last_sync=excluded.last_sync, error=excluded.error, "
+                "updated_at=excluded.updated_at",
+                (connector_id, items, cursor, last_sync, error, _iso(utcnow())),
+            )
+            return Checkpoint4(items, cursor, last_sync, error)
+
+    def history(self, connector_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT action, changed_at, existed, items_synced, cursor, last_sync, error FROM "
+            "checkpoint_history WHERE connector_id=? ORDER BY id DESC LIMIT ?",
+            (connector_id, limit),
+        )
+        keys = ("action", "changed_at", "existed", "items_synced", "cursor", "last_sync", "error")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    # -- runs and leases ---------------------------------------------------------------
+
+    def _is_stale(self, run: RunRecord, lease_timeout: float | None) -> bool:
+        if run.host == HOST:
+            if run.pid == os.getpid():
+                with _LIVE_LOCK:
+                    return run.run_id not in _LIVE_RUNS
+            return not pid_alive(run.pid)
+        if lease_timeout is None:
+            lease_timeout = 60.0
+        return (utcnow() - run.heartbeat).total_seconds() > lease_timeout
+
+    def begin_run(
+        self, connector_id: str, *, lease_timeout: float
+    ) -> tuple[int, datetime, Checkpoint4]:
+        """Take the connector's lease and open a run row; returns run id, start, state."""
+        started = utcnow()
+        with self._tx():
+            for row in self._conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE connector_id=? AND status='running'",
+                (connector_id,),
+            ).fetchall():
+                holder = _run(row)
+                if not self._is_stale(holder, lease_timeout):
+                    raise SyncAlreadyRunning(connector_id, holder.run_id, holder.pid, holder.host)
+                self._conn.execute(
+                    "UPDATE sync_runs SET status=?, finished_at=?, error=? WHERE run_id=?",
+                    (
+                        RunStatus.ABANDONED.value,
+                        _iso(started),
+                        f"its process ({holder.holder}) stopped without finishing; lease "
+                        "taken over",
+                        holder.run_id,
+                    ),
+                )
+            state = self._checkpoint(connector_id) or EMPTY
+            if self._checkpoint(connector_id) is None:
+                self._conn.execute(
+                    "INSERT INTO sync_state (connector_id, items_synced, updated_at) "
+                    "VALUES (?, 0, ?)",
+                    (connector_id, _iso(started)),
+                )
+            cur = self._conn.execute(
+                "INSERT INTO sync_runs (connector_id, status, started_at, heartbeat, pid, host, "
+                "since, cursor_start, cursor_end, items_synced) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    connector_id,
+                    RunStatus.RUNNING.value,
+                    _iso(started),
+                    _iso(started),
+                    os.getpid(),
+                    HOST,
+                    state.last_sync,
+                    state.cursor,
+                    state.cursor,
+                    state.items_synced,
+                ),
+            )
+            run_id = int(cur.lastrowid or 0)
+            with _LIVE_LOCK:
+                _LIVE_RUNS.add(run_id)
+        return run_id, started, state
+
+    def commit_batch(
+        self,
+        connector_id: str,
+        run_id: int,
+        *,
+        cursor: str | None,
+        move_cursor: bool,
+        covered: int,
+        progress: RunProgress,
+        quarantine: list[QuarantineEntry],
+    ) -> int:
+        """One transaction after a durable store batch; returns the new items_synced."""
+        now = _iso(utcnow())
+        with self._tx():
+            if move_cursor:
+                self._conn.execute(
+                    "UPDATE sync_state SET cursor=?, items_synced=items_synced+?, "
+                    "updated_at=? WHERE connector_id=?",
+                    (cursor, covered, now, connector_id),
+                )
+            elif covered:
+                self._conn.execute(
+                    "UPDATE sync_state SET items_synced=items_synced+?, updated_at=? "
+                    "WHERE connector_id=?",
+                    (covered, now, connector_id),
+                )
+            items = self._conn.execute(
+                "SELECT items_synced, cursor FROM sync_state WHERE connector_id=?",
+                (connector_id,),
+            ).fetchone()
+            self._conn.execute(
+                "UPDATE sync_runs SET heartbeat=?, documents=?, inserted=?, updated=?, "
+                "unchanged=?, rejected=?, batches=?, cursor_end=?, items_synced=? "
+                "WHERE run_id=?",
+                (
+                    now,
+                    progress.documents,
+                    progress.inserted,
+                    progress.updated,
+                    progress.unchanged,
+                    progress.rejected,
+                    progress.batches,
+                    items[1],
+                    items[0],
+                    run_id,
+                ),
+            )
+            if quarantine:
+                self._conn.executemany(
+                    "INSERT INTO rejected_documents (connector_id, run_id, item, doc_id, "
+                    "reason, payload, rejected_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO "
+                    "UPDATE SET run_id=excluded.run_id, item=excluded.item, "
+                    "rejected_at=excluded.rejected_at",
+                    [
+                        (connector_id, run_id, q.item, q.doc_id, q.reason, q.payload, now)
+                        for q in quarantine
+                    ],
+                )
+        return int(items[0])
+
+    def heartbeat(self, run_id: int, documents: int) -> None:
+        with self._tx():
+            self._conn.execute(
+                "UPDATE sync_runs SET heartbeat=?, documents=? WHERE run_id=?",
+                (_iso(utcnow()), documents, run_id),
+            )
+
+    def finish_run(
+        self,
+        connector_id: str,
+        run_id: int,
+        *,
+        status: RunStatus,
+        since: datetime | None,
+        error: str | None,
+        traceback: str | None,
+    ) -> None:
+        """Close the run row and update the checkpoint's error / last_sync."""
+        now = _iso(utcnow())
+        try:
+            with self._tx():
+                if status is RunStatus.SUCCEEDED:
+                    self._conn.execute(
+                        "UPDATE sync_state SET last_sync=?, error=NULL, updated_at=? "
+                        "WHERE connector_id=?",
+                        (_iso(since), now, connector_id),
+                    )
+                elif status is RunStatus.FAILED:
+                    self._conn.execute(
+                        "UPDATE sync_state SET error=?, updated_at=? WHERE connector_id=?",
+                        (error, now, connector_id),
+                    )
+                self._conn.execute(
+                    "UPDATE sync_runs SET status=?, finished_at=?, heartbeat=?, error=?, "
+                    "traceback=? WHERE run_id=?",
+                    (status.value, now, now, error, traceback, run_id),
+                )
+        finally:
+            with _LIVE_LOCK:
+                _LIVE_RUNS.discard(run_id)
+
+    def release(self, run_id: int) -> None:
+        """Forget a run of this process that could not be finished (state DB failing)."""
+        with _LIVE_LOCK:
+            _LIVE_RUNS.discard(run_id)
+
+    def runs(self, connector_id: str, limit: int = 20) -> list[RunRecord]:
+        rows = self._read(
+            f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE connector_id=? "
+            "ORDER BY run_id DESC LIMIT ?",
+            (connector_id, limit),
+        )
+        return [_run(row) for row in rows]
+
+    def run(self, run_id: int) -> RunRecord:
+        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE run_id=?", (run_id,))
+        if not rows:
+            raise UnknownConnectorError(f"no run {run_id}")
+        return _run(rows[0])
+
+    def rejected(self, connector_id: str, limit: int = 100) -> list[RejectedRecord]:
+        rows = self._read(
+            "SELECT connector_id, run_id, item, doc_id, reason, payload, rejected_at FROM "
+            "rejected_documents WHERE connector_id=? ORDER BY id DESC LIMIT ?",
+            (connector_id, limit),
+        )
+        return [
+            RejectedRecord(r[0], r[1], r[2], r[3], r[4], r[5], datetime.fromisoformat(r[6]))
+            for r in rows
+        ]

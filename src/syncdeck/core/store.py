@@ -1,0 +1,283 @@
+"""The knowledge store: every synced document once per ``(source, doc_id)``, full-text
+searchable. A batch is one durable transaction, so the engine may move a cursor after it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from syncdeck.core.database import open_database, split_script, transaction, translate_error
+
+WHAT = "knowledge store"
+SCHEMA_VERSION = 1
+
+# Columns of a stored row, in the order StoredRow tuples carry them.
+ROW_COLUMNS = (
+    "source",
+    "doc_id",
+    "doc_type",
+    "title",
+    "content",
+    "author",
+    "participants",
+    "timestamp",
+    "thread_id",
+    "url",
+    "metadata",
+    "content_hash",
+)
+StoredRow = tuple[str, str, str, str, str, str, str, str, str | None, str | None, str, str]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    content TEXT NOT NULL,
+    author TEXT NOT NULL,
+    participants TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    thread_id TEXT,
+    url TEXT,
+    metadata TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    ingested_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (source, doc_id)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
+    title, content, author, content='documents', content_rowid='id', tokenize='unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS documents_ai AFTER INSERT ON documents BEGIN
+    INSERT INTO documents_fts(rowid, title, content, author)
+    VALUES (new.id, new.title, new.content, new.author);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_ad AFTER DELETE ON documents BEGIN
+    INSERT INTO documents_fts(documents_fts, rowid, title, content, author)
+    VALUES ('delete', old.id, old.title, old.content, old.author);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_au AFTER UPDATE ON documents BEGIN
+    INSERT INTO documents_fts(documents_fts, rowid, title, content, author)
+    VALUES ('delete', old.id, old.title, old.content, old.author);
+    INSERT INTO documents_fts(rowid, title, content, author)
+    VALUES (new.id, new.title, new.content, new.author);
+END;
+"""
+
+_INSERT = f"INSERT INTO documents ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' * 12)})"
+_UPDATE = (
+    "UPDATE documents SET doc_type=?, title=?, content=?, author=?, participants=?, "
+    "timestamp=?, thread_id=?, url=?, metadata=?, content_hash=? WHERE source=? AND doc_id=?"
+)
+_LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    source: str
+    doc_id: str
+    title: str
+    snippet: str
+    score: float
+    timestamp: str
+    author: str
+    doc_type: str
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class KnowledgeStore:
+    """SQLite store with an FTS5 index kept in step by triggers.
+
+    Commits are ``synchronous=FULL``: once :meth:`write` returns, the batch survives a
+    power cut, which is what lets the engine commit a cursor right after it.
+    """
+
+    def __init__(self, db_path: str | Path = ":memory:", *, lock_timeout: float = 5.0) -> None:
+        self._conn, self.path = open_database(
+            db_path, what=WHAT, synchronous="FULL", lock_timeout=lock_timeout
+        )
+        self._lock = threading.RLock()
+        self._closed = False
+        try:
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                with transaction(self._conn, self.path, WHAT):
+                    for statement in split_script(SCHEMA):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise translate_error(exc, self.path, WHAT) from exc
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- writing -----------------------------------------------------------------------
+
+    def write(self, rows: list[StoredRow]) -> WriteCounts:
+        """Upsert prepared rows in one transaction: new rows inserted, rows whose content
+        hash changed updated, identical rows left alone (a hash comparison, no write)."""
+        if not rows:
+            return WriteCounts()
+        with self._lock:
+            self._ensure_open()
+            with transaction(self._conn, self.path, WHAT):
+                known = self._known_hashes(rows)
+                final: dict[tuple[str, str], StoredRow] = {}
+                inserted = updated = unchanged = 0
+                for row in rows:
+                    key = (row[0], row[1])
+                    previous = final.get(key)
+                    seen_hash = previous[11] if previous is not None else known.get(key)
+                    if seen_hash is None:
+                        inserted += 1
+                    elif seen_hash == row[11]:
+                        unchanged += 1
+                    else:
+                        updated += 1
+                    final[key] = row
+                new_rows = [r for k, r in final.items() if k not in known]
+                changed = [
+                    (*r[2:], r[0], r[1])
+                    for k, r in final.items()
+                    if k in known and known[k] != r[11]
+                ]
+                if new_rows:
+                    self._conn.executemany(_INSERT, new_rows)
+                if changed:
+                    self._conn.executemany(_UPDATE, changed)
+        return WriteCounts(inserted, updated, unchanged)
+
+    def _known_hashes(self, rows: list[StoredRow]) -> dict[tuple[str, str], str]:
+        by_source: dict[str, list[str]] = {}
+        for row in rows:
+            by_source.setdefault(row[0], []).append(row[1])
+        known: dict[tuple[str, str], str] = {}
+        for source, ids in by_source.items():
+            unique = list(dict.fromkeys(ids))
+            for start in range(0, len(unique), _LOOKUP_CHUNK):
+                chunk = unique[start : start + _LOOKUP_CHUNK]
+                sql = (
+                    "SELECT doc_id, content_hash FROM documents WHERE source=? AND doc_id IN "
+                    f"({','.join('?' * len(chunk))})"
+                )
+                for doc_id, content_hash in self._conn.execute(sql, (source, *chunk)):
+                    known[(source, doc_id)] = content_hash
+        return known
+
+    def delete_source(self, source: str) -> int:
+        with self._lock:
+            self._ensure_open()
+            with transaction(self._conn, self.path, WHAT):
+                cur = self._conn.execute("DELETE FROM documents WHERE source=?", (source,))
+                return cur.rowcount
+
+    # -- reading -----------------------------------------------------------------------
+
+    def search(self, query: str, *, limit: int = 10, source: str | None = None) -> list[SearchHit]:
+        """BM25-ranked hits (title weighted above author above content).
+
+        A query that is not valid FTS5 syntax is retried as plain words, so users can
+        type ``re: foo-bar`` without learning the query language.
+        """
+        if not query.strip():
+            return []
+        try:
+            return self._search(query, limit, source)
+        except sqlite3.OperationalError:
+            pass  # not FTS5 syntax (or a column filter that does not exist): plain words
+        words = [w for w in query.split() if w]
+        quoted = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        try:
+            return self._search(quoted, limit, source)
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.path, WHAT) from exc
+
+    def _search(self, match: str, limit: int, source: str | None) -> list[SearchHit]:
+        sql = (
+            "SELECT d.source, d.doc_id, d.title, "
+            "snippet(documents_fts, 1, '[', ']', '…', 12), "
+            "bm25(documents_fts, 10.0, 1.0, 2.0) AS score, d.timestamp, d.author, d.doc_type "
+            "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
+            "WHERE documents_fts MATCH ?"
+        )
+        params: list[Any] = [match]
+        if source is not None:
+            sql += " AND d.source = ?"
+            params.append(source)
+        sql += " ORDER BY score LIMIT ?"
+        params.append(limit)
+        with self._lock:
+            self._ensure_open()
+            rows = self._conn.execute(sql, params).fetchall()
+        return [SearchHit(*row) for row in rows]
+
+    def get(self, source: str, doc_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            self._ensure_open()
+            cur = self._conn.execute(
+                f"SELECT {', '.join(ROW_COLUMNS)}, ingested_at FROM documents "
+                "WHERE source=? AND doc_id=?",
+                (source, doc_id),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None
+        record = dict(zip((*ROW_COLUMNS, "ingested_at"), row, strict=True))
+        record["participants"] = json.loads(record["participants"])
+        record["metadata"] = json.loads(record["metadata"])
+        return record
+
+    def count(self, source: str | None = None) -> int:
+        with self._lock:
+            self._ensure_open()
+            if source is None:
+                return self._conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            return self._conn.execute(
+                "SELECT count(*) FROM documents WHERE source=?", (source,)
+            ).fetchone()[0]
+
+    def sources(self) -> dict[str, int]:
+        with self._lock:
+            self._ensure_open()
+            rows = self._conn.execute(
+                "SELECT source, count(*) FROM documents GROUP BY source ORDER BY source"
+            ).fetchall()
+        return dict(rows)
+
+    def check_index(self) -> None:
+        """Raise if the full-text index disagrees with the documents (integrity-check)."""
+        with self._lock:
+            self._ensure_open()
+            self._conn.execute(
+                "INSERT INTO documents_fts(documents_fts, rank) VALUES ('integrity-check', 1)"
+            )
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("KnowledgeStore is closed")
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def __enter__(self) -> KnowledgeStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
