@@ -284,6 +284,10 @@ class _Run:
                     )
                 self.pending = (item.cursor, self.valid_seen)
             else:
+                if self.batch_items >= batch_size:
+                    # Flushed when the next document arrives, so that a checkpoint yielded
+                    # right after a full batch is committed with it.
+                    self._flush(end=False)
                 self.documents += 1
                 self.batch_items += 1
                 prepared = prepare(item)
@@ -292,8 +296,6 @@ class _Run:
                 else:
                     self.rows.append(prepared)
                     self.valid_seen += 1
-                if self.batch_items >= batch_size:
-                    self._flush(end=False)
             now = time.monotonic()
             if self.pending is not None and now - self.last_flush >= engine.flush_interval:
                 self._flush(end=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from syncdeck.core.store import KnowledgeStore, StoredRow
 
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
 _SEP = "\x1f"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _DOC_FIELDS = {f.name for f in fields(Document)}
 
 
@@ -77,7 +79,7 @@ def _optional_text(name: str, value: Any) -> str | None:
 
 def _scrub(value: str) -> str:
     """Replace lone surrogates (undecodable input) so the text can be stored as UTF-8."""
-    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def describe_payload(item: Any, limit: int = 2000) -> str:

@@ -81,7 +81,8 @@ CREATE TABLE IF NOT EXISTS rejected_documents (
     reason TEXT NOT NULL,
     payload TEXT NOT NULL,
     rejected_at TEXT NOT NULL,
-    UNIQUE (connector_id, doc_id, reason, payload)
+    fingerprint TEXT NOT NULL,
+    UNIQUE (connector_id, fingerprint, reason)
 );
 """
 
@@ -530,11 +531,20 @@ class StateStore:
             if quarantine:
                 self._conn.executemany(
                     "INSERT INTO rejected_documents (connector_id, run_id, item, doc_id, "
-                    "reason, payload, rejected_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO "
-                    "UPDATE SET run_id=excluded.run_id, item=excluded.item, "
-                    "rejected_at=excluded.rejected_at",
+                    "reason, payload, rejected_at, fingerprint) VALUES (?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT DO UPDATE SET run_id=excluded.run_id, item=excluded.item, "
+                    "payload=excluded.payload, rejected_at=excluded.rejected_at",
                     [
-                        (connector_id, run_id, q.item, q.doc_id, q.reason, q.payload, now)
+                        (
+                            connector_id,
+                            run_id,
+                            q.item,
+                            q.doc_id,
+                            q.reason,
+                            q.payload,
+                            now,
+                            q.doc_id if q.doc_id is not None else q.payload,
+                        )
                         for q in quarantine
                     ],
                 )

@@ -1,0 +1,80 @@
+"""A sync in a separate process, for the crash, lease and lock tests.
+
+usage: sync_worker.py STORE STATE --total N [--every K] [--hold-at I --hold-file F --ready-file R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from syncdeck import (
+    BaseConnector,
+    Checkpoint,
+    Document,
+    IngestionPipeline,
+    KnowledgeStore,
+    SyncAlreadyRunning,
+    SyncEngine,
+)
+
+BASE = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+class Numbered(BaseConnector):
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.connector_id = args.connector_id
+        self.args = args
+
+    def sync(
+        self, *, since: datetime | None, cursor: str | None
+    ) -> Iterator[Document | Checkpoint]:
+        args = self.args
+        start = int(cursor) if cursor else 0
+        for i in range(start, args.total):
+            if i == args.hold_at:
+                Path(args.ready_file).touch()
+                while not Path(args.hold_file).exists():
+                    time.sleep(0.01)
+            yield Document(
+                doc_id=f"n{i:07d}",
+                source=self.connector_id,
+                doc_type="note",
+                content=f"payload {i} " + "lorem ipsum " * 8,
+                title=f"item {i}",
+                timestamp=BASE + timedelta(seconds=i),
+            )
+            if (i + 1) % args.every == 0:
+                yield Checkpoint(str(i + 1))
+        yield Checkpoint(str(args.total))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("store")
+    parser.add_argument("state")
+    parser.add_argument("--total", type=int, required=True)
+    parser.add_argument("--every", type=int, default=37)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--connector-id", default="numbered")
+    parser.add_argument("--hold-at", type=int, default=-1)
+    parser.add_argument("--hold-file", default="")
+    parser.add_argument("--ready-file", default="")
+    args = parser.parse_args()
+    store = KnowledgeStore(args.store)
+    engine = SyncEngine(IngestionPipeline(store), state_db=args.state, batch_size=args.batch_size)
+    try:
+        written = engine.sync(Numbered(args))
+    except SyncAlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        return 3
+    print(written)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""IngestionPipeline: validation, normalisation, and rejections with a reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from syncdeck import Document, IngestionPipeline, KnowledgeStore
+
+from .conftest import make_doc
+
+
+@pytest.fixture
+def pipeline() -> IngestionPipeline:
+    return IngestionPipeline(KnowledgeStore(":memory:"))
+
+
+def test_naive_timestamp_is_taken_as_utc(pipeline: IngestionPipeline) -> None:
+    doc = Document("n", "s", "note", "x", timestamp=datetime(2024, 5, 1, 12, 0))
+    assert doc.timestamp.tzinfo is UTC
+    pipeline.ingest([doc])
+    assert pipeline.store.get("s", "n")["timestamp"] == "2024-05-01T12:00:00+00:00"
+
+
+def test_aware_timestamp_is_converted_to_utc(pipeline: IngestionPipeline) -> None:
+    paris = timezone(timedelta(hours=2))
+    pipeline.ingest(
+        [Document("a", "s", "note", "x", timestamp=datetime(2024, 5, 1, 14, tzinfo=paris))]
+    )
+    assert pipeline.store.get("s", "a")["timestamp"] == "2024-05-01T12:00:00+00:00"
+
+
+def test_default_timestamp_is_aware_utc() -> None:
+    assert Document("a", "s", "note", "x").timestamp.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (Document("", "s", "note", "x"), "doc_id must not be empty"),
+        (Document(7, "s", "note", "x"), "doc_id must be a string, got int"),  # type: ignore[arg-type]
+        (Document("a", "s", "note", None), "content must be a string, got NoneType"),  # type: ignore[arg-type]
+        (Document("a", "s", "note", "x", participants="bob"), "participants must be a list"),  # type: ignore[arg-type]
+        (Document("a", "s", "note", "x", timestamp="2024"), "timestamp must be a datetime"),  # type: ignore[arg-type]
+        (Document("a", "s", "note", "x", metadata={"f": object()}), "not JSON-serialisable"),
+        ("just a string", "expected a Document, got str"),
+        ({"doc_id": "a", "bogus": 1}, "unknown document fields: bogus"),
+    ],
+)
+def test_bad_documents_are_rejected_with_reason(
+    pipeline: IngestionPipeline, item: object, reason: str
+) -> None:
+    result = pipeline.ingest_batch([item, make_doc("s", 1)])
+    assert result.inserted == 1
+    assert len(result.rejected) == 1
+    assert reason in result.rejected[0].reason
+    assert result.rejected[0].payload
+
+
+def test_mapping_documents_are_accepted(pipeline: IngestionPipeline) -> None:
+    written = pipeline.ingest([{"doc_id": "m", "source": "s", "doc_type": "note", "content": "hi"}])
+    assert written == 1
+
+
+def test_odd_unicode_nul_and_surrogates_are_stored(pipeline: IngestionPipeline) -> None:
+    docs = [
+        Document("nul", "s", "note", "before\x00after"),
+        Document("sur", "s", "note", "broken \udcff byte"),
+        Document("emoji", "s", "note", "zebra 🦓 ünïcödé ﷽"),
+    ]
+    assert pipeline.ingest(docs) == 3
+    assert pipeline.store.get("s", "nul")["content"] == "before\x00after"
+    assert pipeline.store.get("s", "sur")["content"] == "broken \ufffd byte"
+    assert [h.doc_id for h in pipeline.store.search("zebra")] == ["emoji"]
+
+
+def test_metadata_datetimes_are_serialised(pipeline: IngestionPipeline) -> None:
+    stamp = datetime(2024, 1, 1, tzinfo=UTC)
+    pipeline.ingest([Document("a", "s", "note", "x", metadata={"seen": stamp, "tags": {"a"}})])
+    assert pipeline.store.get("s", "a")["metadata"] == {
+        "seen": "2024-01-01T00:00:00+00:00",
+        "tags": ["a"],
+    }

@@ -1,0 +1,102 @@
+"""KnowledgeStore: upsert by (source, doc_id) with a content hash, FTS kept in step."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+from syncdeck import IngestionPipeline, KnowledgeStore
+
+from .conftest import make_doc
+
+
+def test_insert_update_unchanged_counts(store: KnowledgeStore) -> None:
+    pipeline = IngestionPipeline(store)
+    first = pipeline.ingest_batch([make_doc("a", i) for i in range(5)])
+    assert (first.inserted, first.updated, first.unchanged) == (5, 0, 0)
+    again = pipeline.ingest_batch([make_doc("a", i) for i in range(5)])
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 5)
+    edited = pipeline.ingest_batch([make_doc("a", 1, text="rewritten platypus"), make_doc("a", 9)])
+    assert (edited.inserted, edited.updated, edited.unchanged) == (1, 1, 0)
+    assert store.count() == 6
+    assert store.get("a", "doc-000001")["content"] == "rewritten platypus"
+
+
+def test_edited_document_searchable_by_new_text_only(store: KnowledgeStore) -> None:
+    pipeline = IngestionPipeline(store)
+    pipeline.ingest([make_doc("a", 1, text="the old walrus text")])
+    assert [h.doc_id for h in store.search("walrus")] == ["doc-000001"]
+    pipeline.ingest([make_doc("a", 1, text="the new narwhal text")])
+    assert store.search("walrus") == []
+    hits = store.search("narwhal")
+    assert [h.doc_id for h in hits] == ["doc-000001"]
+    assert "[narwhal]" in hits[0].snippet
+    store.check_index()
+
+
+def test_same_id_in_two_sources_are_two_documents(store: KnowledgeStore) -> None:
+    pipeline = IngestionPipeline(store)
+    pipeline.ingest([make_doc("a", 1, text="alpha"), make_doc("b", 1, text="beta")])
+    assert store.count() == 2
+    assert store.count("a") == 1
+    assert [h.source for h in store.search("beta")] == ["b"]
+    assert [h.source for h in store.search("alpha OR beta", source="a")] == ["a"]
+
+
+def test_duplicate_ids_in_one_batch_keep_the_last(store: KnowledgeStore) -> None:
+    pipeline = IngestionPipeline(store)
+    result = pipeline.ingest_batch(
+        [make_doc("a", 1, text="first"), make_doc("a", 1, text="second")]
+    )
+    assert (result.inserted, result.updated) == (1, 1)
+    assert store.get("a", "doc-000001")["content"] == "second"
+    assert store.count() == 1
+
+
+def test_search_ranks_title_matches_first_and_tolerates_syntax(store: KnowledgeStore) -> None:
+    pipeline = IngestionPipeline(store)
+    a = make_doc("s", 1, text="mentions kiwi once in the body")
+    b = make_doc("s", 2, text="nothing here")
+    b.title = "kiwi"
+    pipeline.ingest([a, b])
+    assert [h.doc_id for h in store.search("kiwi")] == ["doc-000002", "doc-000001"]
+    assert store.search('kiwi-"unbalanced') == []  # not FTS syntax: searched as words
+    assert store.search("   ") == []
+
+
+def test_delete_source(store: KnowledgeStore) -> None:
+    pipeline = IngestionPipeline(store)
+    pipeline.ingest([make_doc("a", i) for i in range(3)] + [make_doc("b", 1)])
+    assert store.delete_source("a") == 3
+    assert store.sources() == {"b": 1}
+    assert store.search("document") != []
+    store.check_index()
+
+
+def test_file_store_is_private_wal_and_durable(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "k.db"
+    with KnowledgeStore(path) as store:
+        IngestionPipeline(store).ingest([make_doc("a", 1)])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
+    conn.close()
+    with KnowledgeStore(path) as reopened:
+        assert reopened.count() == 1
+
+
+def test_batch_is_one_transaction(store: KnowledgeStore) -> None:
+    """A failing row rolls back the whole batch: nothing half-written."""
+    pipeline = IngestionPipeline(store)
+    rows = [pipeline.prepare(make_doc("a", i)) for i in range(3)]
+    broken = (*rows[2][:11], None)  # content_hash NOT NULL violated
+    try:
+        store.write([rows[0], rows[1], broken])  # type: ignore[list-item]
+    except Exception:
+        pass
+    else:  # pragma: no cover - the constraint must fire
+        raise AssertionError("expected the batch to fail")
+    assert store.count() == 0
