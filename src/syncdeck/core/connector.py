@@ -19,6 +19,9 @@ class BaseConnector(ABC):
 
     connector_id: str = ""
     display_name: str = ""
+    # Values of secret parameters (set by the registry from the config): the engine masks
+    # them in error messages and tracebacks before they reach the state DB or any listener.
+    secret_values: tuple[str, ...] = ()
 
     @abstractmethod
     def sync(

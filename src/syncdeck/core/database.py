@@ -56,9 +56,28 @@ def translate_error(exc: Exception, path: str, what: str) -> DatabaseError:
             f"the {what} is not a valid SQLite database ({exc}); syncdeck will not overwrite "
             "it: move it aside or choose another data directory",
         )
-    if "disk is full" in message or "database or disk is full" in message:
-        return DatabaseError(path, f"the {what} cannot grow: the disk is full ({exc})")
+    if "full" in message:
+        return DatabaseError(
+            path,
+            f"the {what} cannot grow: the disk is full or its size limit is reached ({exc}); "
+            "free some space and run again: what was committed is kept",
+        )
+    if "disk i/o" in message:
+        return DatabaseError(
+            path, f"the {what} hit an I/O error ({exc}); check the disk and run again"
+        )
     return DatabaseError(path, f"{what} error: {exc}")
+
+
+def make_private_dirs(folder: Path) -> None:
+    """Create ``folder`` and any missing parents readable by the owner only (0700)."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask
 
 
 def _check_existing(path: Path, what: str) -> None:
@@ -101,7 +120,7 @@ def open_database(
     if resolved != MEMORY:
         file = Path(resolved)
         try:
-            file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dirs(file.parent)
         except OSError as exc:
             raise translate_error(exc, resolved, what) from exc
         if file.exists():

@@ -3,10 +3,12 @@ checkpoint only past documents that are durably stored (see DESIGN.md, "Sync sem
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
 import traceback as tb_module
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +27,7 @@ from syncdeck.core.events import (
     SyncEvent,
 )
 from syncdeck.core.pipeline import IngestionPipeline, Rejection
+from syncdeck.core.redaction import redact_text
 from syncdeck.core.state import (
     ConnectorState,
     QuarantineEntry,
@@ -71,6 +74,9 @@ class SyncEngine:
         self.state_path = self.state.path
         self._listeners: list[Listener] = []
         self._listeners_lock = threading.Lock()
+        self._runs: dict[int, _Run] = {}
+        self._runs_lock = threading.Lock()
+        atexit.register(_stop_blocked_runs, weakref.ref(self))
 
     # -- events ------------------------------------------------------------------------
 
@@ -118,12 +124,18 @@ class SyncEngine:
         if not isinstance(connector_id, str) or not connector_id:
             raise SyncdeckError(f"{type(connector).__name__} has no connector_id")
         run_id, started, state = self.state.begin_run(
-            connector_id, lease_timeout=self.lease_timeout
+            connector_id, lease_timeout=self.lease_timeout, cancel=cancel
         )
         run = _Run(self, connector, run_id, started, state.items_synced, cancel, on_event)
+        with self._runs_lock:
+            self._runs[run_id] = run
         try:
             return run.execute(state.cursor, state.last_sync)
         finally:
+            with self._runs_lock:
+                self._runs.pop(run_id, None)
+            if run.own.locked():
+                run.own.release()
             try:
                 connector.close()
             except Exception:
@@ -158,6 +170,17 @@ class SyncEngine:
 
     def rejected(self, connector_id: str, limit: int = 100) -> list[RejectedRecord]:
         return self.state.rejected(connector_id, limit)
+
+    def stop_blocked_runs(self, wait: float = 0.5) -> None:
+        """At exit: close the runs whose thread is still inside its connector."""
+        with self._runs_lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            if run.own.acquire(timeout=wait):  # never released: the thread must not resume
+                try:
+                    run.stop_at_exit()
+                except Exception:
+                    log.exception("closing blocked run %s at exit failed", run.run_id)
 
     def close(self) -> None:
         self.state.close()
@@ -203,6 +226,8 @@ class _Run:
         self.items_synced = items_synced
         self.cursor: str | None = None
         self.last_flush = self.last_beat = self.t0
+        self.own = threading.Lock()  # held by the run's thread except inside the connector
+        self.own.acquire()
 
     def execute(self, cursor: str | None, last_sync: str | None) -> int:
         self.cursor = cursor
@@ -216,12 +241,16 @@ class _Run:
         error: BaseException | None = None
         iterator: Iterator[Any] | None = None
         try:
-            iterator = iter(self.connector.sync(since=since, cursor=cursor))
+            self.own.release()
+            try:
+                iterator = iter(self.connector.sync(since=since, cursor=cursor))
+            finally:
+                self.own.acquire()
             status = self._consume(iterator)
         except (Exception, KeyboardInterrupt) as exc:
             error = exc
             status = RunStatus.CANCELLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
-        trace = "".join(tb_module.format_exception(error)) if status is RunStatus.FAILED else None
+        trace = _format_trace(error) if status is RunStatus.FAILED else None
         if iterator is not None and status is not RunStatus.SUCCEEDED:
             self._close_iterator(iterator)
         try:
@@ -229,10 +258,14 @@ class _Run:
         except Exception as exc:
             if error is None:
                 error, status = exc, RunStatus.FAILED
-                trace = "".join(tb_module.format_exception(exc))
+                trace = _format_trace(exc)
             else:
                 log.exception("storing the documents held at failure also failed")
+        secrets = getattr(self.connector, "secret_values", ())
         message = _describe(error) if status is RunStatus.FAILED else None
+        if secrets:
+            message = redact_text(message, secrets) if message else message
+            trace = redact_text(trace, secrets) if trace else trace
         try:
             self.engine.state.finish_run(
                 self.connector_id,
@@ -275,7 +308,19 @@ class _Run:
         prepare = engine.pipeline.prepare
         batch_size = engine.batch_size
         cancel = self.cancel
-        for item_no, item in enumerate(iterator, 1):
+        own = self.own
+        item_no = 0
+        while True:
+            # ``own`` is free only while the connector has control, so an exit handler
+            # can tell a run blocked in its connector from one busy in our bookkeeping.
+            own.release()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                break
+            finally:
+                own.acquire()
+            item_no += 1
             if isinstance(item, Checkpoint):
                 if item.cursor is not None and not isinstance(item.cursor, str):
                     raise TypeError(
@@ -383,6 +428,24 @@ class _Run:
                 )
             )
 
+    def stop_at_exit(self) -> None:
+        """The process is exiting while this run's thread is blocked in its connector
+        (``own`` acquired by the caller): store what it holds and close the run row."""
+        cancelled = self.cancel is not None and self.cancel.is_set()
+        try:
+            self._flush(end=False)
+        except Exception:
+            log.exception("storing the documents held by run %s at exit failed", self.run_id)
+        self.engine.state.finish_run(
+            self.connector_id,
+            self.run_id,
+            status=RunStatus.CANCELLED if cancelled else RunStatus.ABANDONED,
+            since=None,
+            error="the process exited while the connector was still blocked; "
+            "documents stored before were kept",
+            traceback=None,
+        )
+
     def _close_iterator(self, iterator: Iterator[Any]) -> None:
         close = getattr(iterator, "close", None)
         if close is None:
@@ -391,6 +454,16 @@ class _Run:
             close()
         except Exception:
             log.exception("closing the iterator of %s failed", self.connector_id)
+
+
+def _stop_blocked_runs(ref: weakref.ReferenceType[SyncEngine]) -> None:
+    engine = ref()
+    if engine is not None and not engine.state.closed:
+        engine.stop_blocked_runs()
+
+
+def _format_trace(error: BaseException | None) -> str | None:
+    return "".join(tb_module.format_exception(error)) if error is not None else None
 
 
 def _describe(error: BaseException | None) -> str | None:

@@ -4,11 +4,13 @@ start, so everything a run does is visible here within a heartbeat."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import socket
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +20,7 @@ from typing import Any
 from syncdeck.core.database import open_database, split_script, transaction, translate_error
 from syncdeck.core.documents import utcnow
 from syncdeck.core.errors import (
+    DatabaseError,
     NothingToUndo,
     SyncAlreadyRunning,
     UnknownConnectorError,
@@ -244,6 +247,12 @@ class QuarantineEntry:
     payload: str
 
 
+def _close_at_exit(ref: weakref.ReferenceType[StateStore]) -> None:
+    store = ref()
+    if store is not None:
+        store.end_live_runs()
+
+
 # Run ids held by live SyncEngine runs of *this* process; a lease with our pid that is
 # not in here was left behind by a run that could not finish its bookkeeping.
 _LIVE_RUNS: set[int] = set()
@@ -258,6 +267,9 @@ class StateStore:
             path, what=WHAT, synchronous="NORMAL", lock_timeout=lock_timeout
         )
         self._lock = threading.RLock()
+        self._closed = False
+        self._live: dict[int, threading.Event | None] = {}
+        atexit.register(_close_at_exit, weakref.ref(self))
         try:
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:
@@ -281,9 +293,44 @@ class StateStore:
             except sqlite3.Error as exc:
                 raise translate_error(exc, self.path, WHAT) from exc
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def end_live_runs(self) -> None:
+        """Close the rows of runs whose thread is still stuck in a connector when the
+        process exits, so that they read as cancelled (or abandoned) rather than running."""
+        if self._closed or not self._live or not self._lock.acquire(timeout=1.0):
+            return
+        try:
+            now = _iso(utcnow())
+            for run_id, cancel in list(self._live.items()):
+                cancelled = cancel is not None and cancel.is_set()
+                status = RunStatus.CANCELLED if cancelled else RunStatus.ABANDONED
+                with (
+                    contextlib.suppress(sqlite3.Error, DatabaseError),
+                    transaction(self._conn, self.path, WHAT),
+                ):
+                    self._conn.execute(
+                        "UPDATE sync_runs SET status=?, finished_at=?, error=? "
+                        "WHERE run_id=? AND status='running'",
+                        (
+                            status.value,
+                            now,
+                            "the process exited while the connector was still blocked; "
+                            "documents stored before were kept",
+                            run_id,
+                        ),
+                    )
+                self._live.pop(run_id, None)
+        finally:
+            self._lock.release()
 
     # -- checkpoints -------------------------------------------------------------------
 
@@ -431,7 +478,11 @@ class StateStore:
         return (utcnow() - run.heartbeat).total_seconds() > lease_timeout
 
     def begin_run(
-        self, connector_id: str, *, lease_timeout: float
+        self,
+        connector_id: str,
+        *,
+        lease_timeout: float,
+        cancel: threading.Event | None = None,
     ) -> tuple[int, datetime, Checkpoint4]:
         """Take the connector's lease and open a run row; returns run id, start, state."""
         started = utcnow()
@@ -479,6 +530,7 @@ class StateStore:
             run_id = int(cur.lastrowid or 0)
             with _LIVE_LOCK:
                 _LIVE_RUNS.add(run_id)
+            self._live[run_id] = cancel
         return run_id, started, state
 
     def commit_batch(
@@ -588,11 +640,11 @@ class StateStore:
                     (status.value, now, now, error, traceback, run_id),
                 )
         finally:
-            with _LIVE_LOCK:
-                _LIVE_RUNS.discard(run_id)
+            self.release(run_id)
 
     def release(self, run_id: int) -> None:
-        """Forget a run of this process that could not be finished (state DB failing)."""
+        """Forget a run of this process (finished, or that could not be finished)."""
+        self._live.pop(run_id, None)
         with _LIVE_LOCK:
             _LIVE_RUNS.discard(run_id)
 

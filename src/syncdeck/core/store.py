@@ -103,13 +103,24 @@ class KnowledgeStore:
     power cut, which is what lets the engine commit a cursor right after it.
     """
 
-    def __init__(self, db_path: str | Path = ":memory:", *, lock_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        db_path: str | Path = ":memory:",
+        *,
+        lock_timeout: float = 5.0,
+        max_bytes: int | None = None,
+    ) -> None:
         self._conn, self.path = open_database(
             db_path, what=WHAT, synchronous="FULL", lock_timeout=lock_timeout
         )
         self._lock = threading.RLock()
         self._closed = False
         try:
+            if max_bytes is not None:
+                # A cap on the store's size: past it a batch fails cleanly (and is rolled
+                # back) instead of filling the disk.
+                page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
+                self._conn.execute(f"PRAGMA max_page_count={max(1, max_bytes // page_size)}")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:
                 with transaction(self._conn, self.path, WHAT):

@@ -1,0 +1,111 @@
+"""Keeping secrets out of output.
+
+Connector parameters named like credentials (token, password, secret, key...) must never be
+printed: not in a parameter listing, not in an error message, not in a traceback that a
+failing connector happened to format with its own configuration. These helpers are used by
+every front end before anything configuration-derived is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+MASK = "***"
+
+# Substrings of a parameter (or environment variable) name that mark its value as secret.
+SECRET_WORDS: tuple[str, ...] = (
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "key",
+    "credential",
+    "cookie",
+)
+
+# ``scheme://user:password@host`` - the password part of a URL's user info.
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)(?P<pw>[^/\s@]+)(?=@)")
+
+# Values shorter than this are not searched for in free text: replacing every "1" or "id"
+# in a message would make it unreadable while protecting nothing worth protecting.
+MIN_SECRET_LENGTH = 4
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a parameter or variable name looks like it holds a credential."""
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, Mapping):
+        return redact_params(value, secrets)
+    if isinstance(value, list | tuple):
+        return type(value)(_redact_value(item, secrets) for item in value)
+    return value
+
+
+def redact_params(params: Mapping[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
+    """A copy of ``params`` with secret-named values replaced by ``***``.
+
+    Nested tables are redacted by the same rule; passwords embedded in URLs
+    (``https://user:pw@host``) and any of ``secrets`` are masked inside every string.
+    """
+    known = tuple(secrets)
+    redacted: dict[str, Any] = {}
+    for name, value in params.items():
+        if is_secret_name(str(name)) and value not in (None, ""):
+            redacted[name] = MASK
+        else:
+            redacted[name] = _redact_value(value, known)
+    return redacted
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _strings(item)
+
+
+def secret_values(params: Mapping[str, Any]) -> list[str]:
+    """Every string held under a secret-named key, at any depth (for :func:`redact_text`)."""
+    found: list[str] = []
+    for name, value in params.items():
+        if is_secret_name(str(name)):
+            found.extend(_strings(value))
+        elif isinstance(value, Mapping):
+            found.extend(secret_values(value))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, Mapping):
+                    found.extend(secret_values(item))
+    for text in _strings(dict(params)):
+        found.extend(match.group("pw") for match in _URL_PASSWORD.finditer(text))
+    return found
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret value replaced by ``***``.
+
+    Longest secrets first, so a secret that contains another is masked whole. URL
+    passwords are masked too, even when they are not in ``secrets``.
+    """
+    if not text:
+        return text
+    unique = sorted(
+        {s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH},
+        key=len,
+        reverse=True,
+    )
+    for secret in unique:
+        text = text.replace(secret, MASK)
+    return _URL_PASSWORD.sub(rf"\g<head>{MASK}", text)
