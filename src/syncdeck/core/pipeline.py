@@ -63,6 +63,10 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
+_METADATA = json.JSONEncoder(default=_json_default, ensure_ascii=False, sort_keys=True).encode
+_PARTICIPANTS = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _text(name: str, value: Any, *, required: bool = False) -> str:
     if not isinstance(value, str):
         raise InvalidDocument(f"{name} must be a string, got {type(value).__name__}")
@@ -105,23 +109,42 @@ def prepare(item: Any) -> StoredRow:
     else:
         raise InvalidDocument(f"expected a Document, got {type(item).__name__}")
 
-    doc_id = _text("doc_id", doc.doc_id, required=True)
-    source = _text("source", doc.source, required=True)
-    doc_type = _text("doc_type", doc.doc_type)
-    content = _text("content", doc.content)
-    title = _text("title", doc.title)
-    author = _text("author", doc.author)
-    thread_id = _optional_text("thread_id", doc.thread_id)
-    url = _optional_text("url", doc.url)
-    participants = doc.participants
-    if not isinstance(participants, list | tuple) or not all(
-        isinstance(p, str) for p in participants
-    ):
-        raise InvalidDocument("participants must be a list of strings")
+    doc_id, source, doc_type = doc.doc_id, doc.source, doc.doc_type
+    content, title, author = doc.content, doc.title, doc.author
+    thread_id, url, participants = doc.thread_id, doc.url, doc.participants
     timestamp = doc.timestamp
-    if not isinstance(timestamp, datetime):
+    # The common case costs a few identity checks; anything unusual takes the slow path,
+    # which also finds the reason to give.
+    if not (
+        type(doc_id) is str
+        and type(source) is str
+        and type(doc_type) is str
+        and type(content) is str
+        and type(title) is str
+        and type(author) is str
+        and (thread_id is None or type(thread_id) is str)
+        and (url is None or type(url) is str)
+        and type(participants) is list
+        and doc_id.strip()
+        and source.strip()
+    ):
+        doc_id = _text("doc_id", doc_id, required=True)
+        source = _text("source", source, required=True)
+        doc_type = _text("doc_type", doc_type)
+        content = _text("content", content)
+        title = _text("title", title)
+        author = _text("author", author)
+        thread_id = _optional_text("thread_id", thread_id)
+        url = _optional_text("url", url)
+        if not isinstance(participants, list | tuple):
+            raise InvalidDocument("participants must be a list of strings")
+    if participants and not all(isinstance(p, str) for p in participants):
+        raise InvalidDocument("participants must be a list of strings")
+    if type(timestamp) is datetime and timestamp.tzinfo is UTC:
+        pass  # Document.__post_init__ already normalised it
+    elif not isinstance(timestamp, datetime):
         raise InvalidDocument(f"timestamp must be a datetime, got {type(timestamp).__name__}")
-    if timestamp.tzinfo is None or timestamp.utcoffset() is None:
+    elif timestamp.tzinfo is None or timestamp.utcoffset() is None:
         timestamp = timestamp.replace(tzinfo=UTC)
     elif timestamp.utcoffset():
         timestamp = timestamp.astimezone(UTC)
@@ -129,12 +152,10 @@ def prepare(item: Any) -> StoredRow:
     if not isinstance(metadata, Mapping):
         raise InvalidDocument(f"metadata must be a mapping, got {type(metadata).__name__}")
     try:
-        metadata_json = json.dumps(
-            metadata, default=_json_default, ensure_ascii=False, sort_keys=True
-        )
+        metadata_json = _METADATA(metadata) if metadata else "{}"
     except (TypeError, ValueError) as exc:
         raise InvalidDocument(f"metadata is not JSON-serialisable: {exc}") from None
-    participants_json = json.dumps(list(participants), ensure_ascii=False)
+    participants_json = _PARTICIPANTS(list(participants)) if participants else "[]"
     parts = [
         source,
         doc_id,
