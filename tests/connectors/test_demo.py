@@ -1,0 +1,127 @@
+"""The demo connector: deterministic documents, checkpoints, and injected failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from syncdeck.connectors.demo import DemoConnector, DemoFailure, document_time
+from syncdeck.connectors.errors import CursorError
+from syncdeck.core.documents import Checkpoint
+from syncdeck.core.errors import ConfigError
+
+from .conftest import assert_aware_utc, run
+
+
+def run_until_failure(demo: DemoConnector, cursor: str | None) -> tuple[list[str], str, str]:
+    """Ids and last cursor yielded before the DemoFailure the run must end with."""
+    ids: list[str] = []
+    last = ""
+    with pytest.raises(DemoFailure) as info:
+        for item in demo.sync(since=None, cursor=cursor):
+            if isinstance(item, Checkpoint):
+                last = item.cursor or ""
+            else:
+                ids.append(item.doc_id)
+    return ids, last, str(info.value)
+
+
+def test_full_sync_is_deterministic_with_checkpoints_every_n() -> None:
+    demo = DemoConnector(count=120, checkpoint_every=50)
+    demo.connector_id = "firehose"
+    result = run(demo)
+    assert result.ids == [f"doc-{n:06d}" for n in range(1, 121)]
+    assert result.cursors == ["50", "100", "120"]
+    assert {doc.source for doc in result.docs} == {"firehose"}
+    assert_aware_utc(result.docs)
+    again = run(DemoConnector(count=120, checkpoint_every=50))
+    assert [d.content for d in again.docs] == [d.content for d in result.docs]
+    other_seed = run(DemoConnector(count=120, seed=1))
+    assert [d.content for d in other_seed.docs] != [d.content for d in result.docs]
+    contents = {doc.content for doc in result.docs}
+    assert len(contents) == 120  # varied text
+    assert all(doc.title and doc.author and doc.thread_id for doc in result.docs)
+
+
+def test_resume_from_a_midway_cursor() -> None:
+    demo = DemoConnector(count=120, checkpoint_every=50)
+    resumed = run(demo, cursor="50")
+    assert resumed.ids == [f"doc-{n:06d}" for n in range(51, 121)]
+    assert resumed.docs[0] == demo.document(51)
+
+
+def test_fail_once_fails_until_resumed_from_the_checkpoint_it_leaves() -> None:
+    demo = DemoConnector(count=40, fail_at=30, checkpoint_every=10)
+    ids, cursor, message = run_until_failure(demo, None)
+    assert message == "demo failure injected at document 30"
+    assert ids == [f"doc-{n:06d}" for n in range(1, 30)]
+    assert cursor == "29"
+    assert run(demo, cursor="29").ids == [f"doc-{n:06d}" for n in range(30, 41)]
+    # An earlier cursor (e.g. the last regular checkpoint, or a reset) fails again.
+    assert run_until_failure(demo, "20")[1] == "29"
+    assert run(demo, cursor="35").ids[0] == "doc-000036"
+
+
+def test_fail_once_at_the_first_document() -> None:
+    demo = DemoConnector(count=3, fail_at=1)
+    assert run_until_failure(demo, None)[:2] == ([], "0")
+    assert run(demo, cursor="0").ids == ["doc-000001", "doc-000002", "doc-000003"]
+
+
+def test_fail_always_fails_every_run_that_reaches_it() -> None:
+    demo = DemoConnector(count=40, fail_at=30, fail_mode="always")
+    assert run_until_failure(demo, None)[1] == "29"
+    assert run_until_failure(demo, "29")[0] == []
+
+
+def test_fail_with_probability() -> None:
+    certain = DemoConnector(count=40, fail_at=5, fail_mode="probability", fail_probability=1.0)
+    assert run_until_failure(certain, None)[0] == [f"doc-{n:06d}" for n in range(1, 5)]
+    never = DemoConnector(count=40, fail_mode="probability", fail_probability=0.0)
+    assert len(run(never).docs) == 40
+    flaky = DemoConnector(count=400, fail_mode="probability", fail_probability=0.05, seed=3)
+    ids, cursor, _ = run_until_failure(flaky, None)
+    assert ids == run_until_failure(flaky, None)[0]  # reproducible for the same start
+    assert 0 < len(ids) < 400
+    assert cursor == str(len(ids))  # everything before the failure is kept
+
+
+def test_since_skips_older_documents_only_without_cursor() -> None:
+    demo = DemoConnector(count=100)
+    since = document_time(90)
+    assert run(demo, since=since).ids == [f"doc-{n:06d}" for n in range(90, 101)]
+    assert len(run(demo, since=since, cursor="50").ids) == 50
+    assert document_time(1) == datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=3)
+
+
+def test_delay_still_yields_everything() -> None:
+    assert len(run(DemoConnector(count=3, delay=0.001)).docs) == 3
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"count": -1}, "count"),
+        ({"delay": -0.5}, "delay"),
+        ({"fail_at": 0}, "fail_at"),
+        ({"fail_mode": "sometimes"}, "fail_mode"),
+        ({"fail_probability": 2}, "fail_probability"),
+        ({"checkpoint_every": 0}, "checkpoint_every"),
+        ({"seed": "x"}, "seed"),
+    ],
+)
+def test_bad_parameters_are_config_errors(params: dict[str, object], name: str) -> None:
+    with pytest.raises(ConfigError, match=f"'{name}'"):
+        DemoConnector(**params)  # type: ignore[arg-type]
+
+
+def test_a_hand_edited_cursor_is_reported() -> None:
+    with pytest.raises(CursorError, match="number of documents done"):
+        run(DemoConnector(count=3), cursor="abc")
+
+
+def test_describe() -> None:
+    assert DemoConnector(count=400, fail_at=150).describe() == (
+        "400 synthetic documents, failing once at document 150"
+    )
