@@ -23,6 +23,21 @@ SECRET_WORDS: tuple[str, ...] = (
     "key",
     "credential",
     "cookie",
+    "authorization",
+)
+
+# A name ending in one of these names *where* a secret is found (``token_field``,
+# ``key_column``, ``password_file``), not the secret itself, so its value can be shown.
+DESCRIPTOR_SUFFIXES: tuple[str, ...] = (
+    "field",
+    "column",
+    "param",
+    "name",
+    "path",
+    "file",
+    "env",
+    "format",
+    "type",
 )
 
 # ``scheme://user:password@host`` - the password part of a URL's user info.
@@ -36,7 +51,10 @@ MIN_SECRET_LENGTH = 4
 def is_secret_name(name: str) -> bool:
     """True when a parameter or variable name looks like it holds a credential."""
     lowered = name.lower()
-    return any(word in lowered for word in SECRET_WORDS)
+    if not any(word in lowered for word in SECRET_WORDS):
+        return False
+    words = re.split(r"[_\-.\s]+|(?<=[a-z0-9])(?=[A-Z])", name)
+    return not (len(words) > 1 and words[-1].lower() in DESCRIPTOR_SUFFIXES)
 
 
 def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:

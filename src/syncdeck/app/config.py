@@ -1,0 +1,238 @@
+"""The TOML configuration: defaults and one table per connector instance.
+
+```toml
+[defaults]
+batch_size = 100
+max_concurrent = 4
+
+[connectors.notes]
+type = "filesystem"
+path = "~/notes"
+
+[connectors.mine]
+type = "./my_connector.py:MyConnector"
+token = "${MY_TOKEN}"
+```
+
+Only the structure is checked here (tables, ``type``, ``${VAR}`` expansion, defaults); the
+parameters are checked against the connector's constructor when it is built, so commands
+that do not run connectors never import them. Every error names the file, the table, the
+key and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from syncdeck.core.errors import ConfigError
+from syncdeck.core.redaction import is_secret_name, redact_params, secret_values
+
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_MAX_CONCURRENT = 4
+DEFAULT_LEASE_TIMEOUT = 60.0
+
+_VAR = re.compile(r"\$(?:\$|\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\})")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """One configured connector instance: a ``[connectors.NAME]`` table."""
+
+    id: str
+    type: str
+    params: dict[str, Any]
+    # values that must never be shown: secret-named parameters and secret-named variables
+    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    def redacted_params(self) -> dict[str, Any]:
+        """The parameters with secret-looking values replaced by ``***``."""
+        return redact_params(self.params, self.secrets)
+
+    def secret_values(self) -> list[str]:
+        """Every secret string of this instance, for redacting free text."""
+        return [*secret_values(self.params), *self.secrets]
+
+    def __repr__(self) -> str:  # never leak a secret through a debug print
+        return (
+            f"ConnectorSpec(id={self.id!r}, type={self.type!r}, params={self.redacted_params()!r})"
+        )
+
+
+@dataclass(frozen=True)
+class Defaults:
+    batch_size: int = DEFAULT_BATCH_SIZE
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT
+    lease_timeout: float = DEFAULT_LEASE_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None  # None for the embedded demo configuration
+    defaults: Defaults
+    specs: dict[str, ConnectorSpec]
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative connector files and paths are taken from here."""
+        return self.path.parent if self.path is not None else Path.cwd()
+
+    def secret_values(self) -> list[str]:
+        return [s for spec in self.specs.values() for s in spec.secret_values()]
+
+
+class _Where:
+    """Builds the 'file: [table] key' prefix of every message."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.file = str(path) if path is not None else "<embedded demo configuration>"
+
+    def __call__(self, table: str | None = None, key: str | None = None) -> str:
+        parts = [f"{self.file}:"]
+        if table:
+            parts.append(f"[{table}]")
+        if key:
+            parts.append(key)
+        return " ".join(parts)
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and check a configuration file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the configuration ({exc.strerror or exc})"
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text at byte {exc.start}; save the file as UTF-8"
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # the message already ends with "(at line L, column C)"
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(data, path=path, environ=environ)
+
+
+def parse_config(
+    data: Mapping[str, Any],
+    *,
+    path: Path | None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    env = os.environ if environ is None else environ
+    where = _Where(path)
+    unknown = [key for key in data if key not in ("defaults", "connectors")]
+    if unknown:
+        raise ConfigError(
+            f"{where(unknown[0])}: unknown table; expected only [defaults] and "
+            "[connectors.NAME] tables"
+        )
+    defaults = _parse_defaults(data.get("defaults", {}), where)
+    connectors = data.get("connectors", {})
+    if not isinstance(connectors, Mapping):
+        raise ConfigError(
+            f"{where(None, 'connectors')}: expected tables [connectors.NAME], got "
+            f"{type(connectors).__name__}"
+        )
+    specs: dict[str, ConnectorSpec] = {}
+    for connector_id, table in connectors.items():
+        specs[connector_id] = _parse_connector(connector_id, table, where, env)
+    return Config(path, defaults, specs)
+
+
+def _parse_defaults(table: Any, where: _Where) -> Defaults:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where(None, 'defaults')}: expected a table [defaults]")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in ("batch_size", "max_concurrent"):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(
+                    f"{where('defaults', key)}: expected a whole number of at least 1, "
+                    f"got {value!r}"
+                )
+            values[key] = value
+        elif key == "lease_timeout":
+            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(
+                    f"{where('defaults', key)}: expected a number of seconds above 0, got {value!r}"
+                )
+            values[key] = float(value)
+        else:
+            raise ConfigError(
+                f"{where('defaults', key)}: unknown setting; expected batch_size, "
+                "max_concurrent or lease_timeout"
+            )
+    return Defaults(**values)
+
+
+def _parse_connector(
+    connector_id: str, table: Any, where: _Where, env: Mapping[str, str]
+) -> ConnectorSpec:
+    name = f"connectors.{connector_id}"
+    if not connector_id.strip():
+        raise ConfigError(f"{where(name)}: a connector needs a non-empty name")
+    if not isinstance(table, Mapping):
+        raise ConfigError(
+            f"{where(None, name)}: expected a table [connectors.{connector_id}] with a type "
+            f"and the connector's parameters, got {type(table).__name__}"
+        )
+    secrets: list[str] = []
+    expanded = {key: _expand(value, where(name, key), env, secrets) for key, value in table.items()}
+    if "type" not in expanded:
+        raise ConfigError(
+            f"{where(name, 'type')}: missing; expected a connector type such as "
+            "'filesystem', 'package.module:Class' or './my_connector.py:MyConnector'"
+        )
+    type_name = expanded.pop("type")
+    if not isinstance(type_name, str) or not type_name.strip():
+        raise ConfigError(
+            f"{where(name, 'type')}: expected a connector type as a non-empty string, "
+            f"got {type_name!r}"
+        )
+    return ConnectorSpec(connector_id, type_name.strip(), expanded, tuple(secrets))
+
+
+def _expand(value: Any, where: str, env: Mapping[str, str], secrets: list[str]) -> Any:
+    """``${VAR}`` (or ``${VAR:-default}``) from the environment in every string; ``$$`` is a
+    literal ``$``. Values of secret-named variables are remembered for redaction."""
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            var = match.group("name")
+            if not _NAME.fullmatch(var or ""):
+                raise ConfigError(
+                    f"{where}: {match.group(0)!r} is not a valid variable reference; expected "
+                    "${NAME} with letters, digits and underscores (write $$ for a literal $)"
+                )
+            result = env.get(var)
+            if result is None:
+                if match.group("default") is None:
+                    raise ConfigError(
+                        f"{where}: environment variable {var} is not set; set it, or give a "
+                        f"default with ${{{var}:-value}}"
+                    )
+                result = match.group("default")
+            if is_secret_name(var) and result:
+                secrets.append(result)
+            return result
+
+        return _VAR.sub(substitute, value)
+    if isinstance(value, list):
+        return [_expand(item, f"{where}[{i}]", env, secrets) for i, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        return {key: _expand(item, f"{where}.{key}", env, secrets) for key, item in value.items()}
+    return value

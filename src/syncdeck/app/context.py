@@ -1,0 +1,157 @@
+"""Wiring: configuration + data directory -> store, pipeline, engine and connector instances.
+
+The CLI and the TUI both start from :func:`open_context`, so they see the same connectors,
+the same state database and the same knowledge store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from syncdeck.app.config import Config, ConnectorSpec, load_config
+from syncdeck.app.paths import (
+    STATE_DB_NAME,
+    STORE_DB_NAME,
+    ensure_data_dir,
+    find_config,
+    resolve_data_dir,
+)
+from syncdeck.core.errors import UnknownConnectorError
+from syncdeck.core.redaction import redact_text
+
+if TYPE_CHECKING:
+    from syncdeck.core.connector import BaseConnector
+    from syncdeck.core.engine import SyncEngine
+    from syncdeck.core.registry import ConnectorRegistry
+    from syncdeck.core.store import KnowledgeStore
+
+__all__ = [
+    "AppContext",
+    "ConnectorSpec",
+    "builtin_types",
+    "load_app_config",
+    "make_registry",
+    "open_context",
+]
+
+
+def builtin_types() -> dict[str, str]:
+    """The built-in connector types (name -> "module:Class"), without importing them."""
+    from syncdeck import connectors
+
+    return dict(getattr(connectors, "BUILTINS", {}))
+
+
+def load_app_config(
+    config: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """The configuration file chosen by option / $SYNCDECK_CONFIG / default, or the demo."""
+    path = find_config(config, environ)
+    if path is None:
+        from syncdeck.app.demo import demo_config
+
+        return demo_config()
+    return load_config(path, environ)
+
+
+def make_registry(config: Config) -> ConnectorRegistry:
+    from syncdeck.core.registry import ConnectorRegistry
+
+    return ConnectorRegistry(builtin_types(), config_path=config.path, base_dir=config.base_dir)
+
+
+class AppContext:
+    """Everything a front end needs: the configured connectors and the open databases."""
+
+    def __init__(self, config: Config, data_dir: Path) -> None:
+        from syncdeck.core.engine import SyncEngine
+        from syncdeck.core.pipeline import IngestionPipeline
+        from syncdeck.core.store import KnowledgeStore
+
+        self.config = config
+        self.config_path: Path | None = config.path
+        self.data_dir = data_dir
+        self.batch_size = config.defaults.batch_size
+        self.max_concurrent = config.defaults.max_concurrent
+        self.lease_timeout = config.defaults.lease_timeout
+        self.specs: dict[str, ConnectorSpec] = dict(config.specs)
+        self._registry: ConnectorRegistry | None = None
+        self._secrets: list[str] | None = None
+        self.store: KnowledgeStore = KnowledgeStore(data_dir / STORE_DB_NAME)
+        try:
+            self.pipeline = IngestionPipeline(self.store)
+            self.engine: SyncEngine = SyncEngine(
+                self.pipeline,
+                state_db=data_dir / STATE_DB_NAME,
+                batch_size=self.batch_size,
+                lease_timeout=self.lease_timeout,
+            )
+        except BaseException:
+            self.store.close()
+            raise
+
+    @property
+    def registry(self) -> ConnectorRegistry:
+        if self._registry is None:
+            self._registry = make_registry(self.config)
+        return self._registry
+
+    @property
+    def is_demo(self) -> bool:
+        return self.config_path is None
+
+    def spec(self, connector_id: str) -> ConnectorSpec:
+        try:
+            return self.specs[connector_id]
+        except KeyError:
+            known = ", ".join(self.specs) or "none"
+            raise UnknownConnectorError(
+                f"no connector named {connector_id!r} in {self.config_label}; configured: {known}"
+            ) from None
+
+    @property
+    def config_label(self) -> str:
+        return str(self.config_path) if self.config_path else "the embedded demo configuration"
+
+    def build(self, connector_id: str) -> BaseConnector:
+        """A fresh, configured instance for one run (parameters checked on the way)."""
+        spec = self.spec(connector_id)
+        return self.registry.create(spec.type, spec.id, spec.params, secrets=spec.secret_values())
+
+    def secret_values(self) -> list[str]:
+        if self._secrets is None:
+            self._secrets = self.config.secret_values()
+        return self._secrets
+
+    def redact(self, text: str) -> str:
+        """``text`` with every configured secret masked (for errors and tracebacks)."""
+        return redact_text(text, self.secret_values())
+
+    def close(self) -> None:
+        try:
+            self.engine.close()
+        finally:
+            self.store.close()
+
+    def __enter__(self) -> AppContext:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def open_context(
+    config: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> AppContext:
+    """Load the configuration, create the data directory (0700) and open the databases."""
+    loaded = load_app_config(config, environ=environ)
+    directory = ensure_data_dir(resolve_data_dir(data_dir, environ))
+    return AppContext(loaded, directory)

@@ -1,0 +1,86 @@
+"""Where syncdeck finds its configuration and keeps its data.
+
+Each location has the same precedence: a command-line option, else an environment
+variable, else the platform's per-user folder (platformdirs).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from syncdeck.core.errors import ConfigError
+
+APP_NAME = "syncdeck"
+CONFIG_ENV = "SYNCDECK_CONFIG"
+DATA_DIR_ENV = "SYNCDECK_DATA_DIR"
+CONFIG_FILE_NAME = "syncdeck.toml"
+STATE_DB_NAME = "sync_state.db"
+STORE_DB_NAME = "knowledge.db"
+
+
+def default_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME)) / CONFIG_FILE_NAME
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME))
+
+
+def find_config(
+    explicit: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Path | None:
+    """The configuration file to read, or None to use the embedded demo configuration.
+
+    A file named explicitly (option or environment variable) must exist; only the default
+    per-user file may be absent.
+    """
+    env = os.environ if environ is None else environ
+    if explicit is not None and os.fspath(explicit) != "":
+        path, origin = Path(explicit).expanduser(), "--config"
+    elif env.get(CONFIG_ENV):
+        path, origin = Path(env[CONFIG_ENV]).expanduser(), f"${CONFIG_ENV}"
+    else:
+        default = default_config_path()
+        return default if default.is_file() else None
+    if not path.exists():
+        raise ConfigError(f"{path}: configuration file not found (given by {origin})")
+    if not path.is_file():
+        raise ConfigError(f"{path}: is not a file; {origin} expects a TOML configuration file")
+    return path.resolve()
+
+
+def resolve_data_dir(
+    explicit: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """The data directory (not created)."""
+    env = os.environ if environ is None else environ
+    if explicit is not None and os.fspath(explicit) != "":
+        return Path(explicit).expanduser().resolve()
+    if env.get(DATA_DIR_ENV):
+        return Path(env[DATA_DIR_ENV]).expanduser().resolve()
+    return default_data_dir()
+
+
+def ensure_data_dir(path: Path) -> Path:
+    """Create the data directory private to the user (0700) if it does not exist."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"{path}: the data directory is a file, not a folder; choose another with "
+            f"--data-dir or ${DATA_DIR_ENV}"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot create the data directory ({exc.strerror or exc}); choose "
+            f"another with --data-dir or ${DATA_DIR_ENV}"
+        ) from None
+    return path

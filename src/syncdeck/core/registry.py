@@ -1,0 +1,598 @@
+"""Connector types: resolving a type string to a class, describing and creating instances.
+
+A type is one of:
+
+- a built-in name (``filesystem``), from the mapping the application passes in, so that
+  the core never imports the connectors package;
+- the name of an entry point in the ``syncdeck.connectors`` group, for installed plugins;
+- ``package.module:Class``, for a connector importable from ``sys.path``;
+- ``path/to/file.py:Class``, for a connector under development; a relative path is taken
+  from the configuration file's folder.
+
+Parameters are checked against the class's constructor before it is called, so a typo in
+a configuration file is reported with the file, the table and the key rather than as a
+``TypeError`` from deep inside a sync.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import re
+import sys
+import traceback
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from syncdeck.core.connector import BaseConnector
+from syncdeck.core.errors import ConfigError, ConnectorLoadError, SyncdeckError
+from syncdeck.core.redaction import MASK, is_secret_name, redact_text, secret_values
+
+ENTRY_POINT_GROUP = "syncdeck.connectors"
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+"""The ``default`` of a parameter that has none."""
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    """One constructor parameter of a connector type, for listings and checks."""
+
+    name: str
+    annotation: str  # as written, e.g. "str", "list[str] | None"; "" when unannotated
+    default: Any  # REQUIRED when there is none
+    required: bool
+    doc: str = ""
+    hint: Any = None  # the evaluated annotation, when it could be evaluated
+
+
+@dataclass(frozen=True)
+class ConnectorType:
+    """A type name and where it comes from, for ``syncdeck connectors``."""
+
+    name: str
+    target: str  # "module:Class"
+    origin: str  # "built-in" or "entry point (distribution)"
+
+
+# -- docstrings ------------------------------------------------------------------------------
+
+_HEADING = re.compile(r"^(?P<indent>\s*)(?:Parameters|Args|Arguments)\s*:?\s*$")
+_PARAM_LINE = re.compile(
+    r"^(?P<indent>\s*)\*{0,2}(?P<name>\w+)\s*(?:\([^)]*\))?\s*:\s*(?P<doc>.*)$"
+)
+
+
+def parameter_docs(cls: type) -> dict[str, str]:
+    """``name: description`` lines under a ``Parameters:`` heading of the class docstring.
+
+    Continuation lines (indented deeper than the name) are joined to the description.
+    """
+    doc = inspect.getdoc(cls) or ""
+    docs: dict[str, str] = {}
+    lines = doc.splitlines()
+    start = next((i for i, line in enumerate(lines) if _HEADING.match(line)), None)
+    if start is None:
+        return docs
+    heading_indent = len(_HEADING.match(lines[start]).group("indent"))  # type: ignore[union-attr]
+    current: str | None = None
+    name_indent = 0
+    for line in lines[start + 1 :]:
+        if line.strip().startswith("---"):
+            continue  # numpydoc underline
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        match = _PARAM_LINE.match(line)
+        if current is not None and indent > name_indent:  # continues the description
+            docs[current] = f"{docs[current]} {line.strip()}".strip()
+            continue
+        if indent <= heading_indent and line.rstrip().endswith(":"):
+            break  # the next section ("Notes:", "Examples:")
+        if match and indent >= heading_indent:
+            current = match.group("name")
+            name_indent = indent
+            docs[current] = match.group("doc").strip()
+            continue
+        if indent <= heading_indent:
+            break  # the next section
+    return docs
+
+
+# -- annotations -----------------------------------------------------------------------------
+
+
+def _annotation_text(raw: Any) -> str:
+    if raw is inspect.Parameter.empty:
+        return ""
+    if isinstance(raw, str):
+        return raw
+    return inspect.formatannotation(raw)
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls.__init__)
+    except Exception:  # an annotation naming something unimportable: check nothing
+        return {}
+
+
+_SIMPLE: tuple[type, ...] = (str, int, float, bool, list, dict, Path)
+
+
+def _flatten(hint: Any) -> list[Any] | None:
+    """The alternatives of a simple annotation, or None when it is not one we check."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        options: list[Any] = []
+        for arg in typing.get_args(hint):
+            flat = _flatten(arg)
+            if flat is None:
+                return None
+            options.extend(flat)
+        return options
+    if hint is None or hint is type(None):
+        return [type(None)]
+    if hint in _SIMPLE:
+        return [hint]
+    if origin in (list, dict):
+        return [hint]
+    return None
+
+
+def _type_name(hint: Any) -> str:
+    if hint is type(None):
+        return "nothing"
+    if hint is Path:
+        return "a path (string)"
+    if hint is dict or typing.get_origin(hint) is dict:
+        return "a table"
+    if hint is list:
+        return "a list"
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        plural = {str: "strings", int: "integers", float: "numbers", bool: "booleans"}
+        return f"a list of {plural.get(item, 'paths' if item is Path else 'values')}"
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    return names.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _describe_value(value: Any) -> str:
+    kinds = {
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+    }
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if hint is Path:
+        return isinstance(value, str | Path)
+    origin = typing.get_origin(hint)
+    if hint is list or origin is list:
+        if not isinstance(value, list):
+            return False
+        args = typing.get_args(hint)
+        if args and args[0] in _SIMPLE:
+            return all(_matches(item, args[0]) for item in value)
+        return True
+    if hint is dict or origin is dict:
+        return isinstance(value, dict)
+    return True
+
+
+# -- the registry ----------------------------------------------------------------------------
+
+
+class ConnectorRegistry:
+    """Resolves connector type strings to classes and creates configured instances.
+
+    ``builtins`` maps a type name to ``"module:Class"``; ``config_path`` is the
+    configuration file, used to resolve relative connector files and to name the file in
+    error messages.
+    """
+
+    def __init__(
+        self,
+        builtins: Mapping[str, str] | None = None,
+        *,
+        config_path: str | Path | None = None,
+        base_dir: str | Path | None = None,
+        entry_point_group: str = ENTRY_POINT_GROUP,
+    ) -> None:
+        self.builtins = dict(builtins or {})
+        self.config_path = Path(config_path) if config_path is not None else None
+        if base_dir is not None:
+            self.base_dir = Path(base_dir)
+        elif self.config_path is not None:
+            self.base_dir = self.config_path.parent
+        else:
+            self.base_dir = Path.cwd()
+        self.entry_point_group = entry_point_group
+        self._classes: dict[str, type[BaseConnector]] = {}
+        self._file_modules: dict[tuple[Path, int], types.ModuleType] = {}
+
+    # -- listing --------------------------------------------------------------------------
+
+    def entry_points(self) -> dict[str, metadata.EntryPoint]:
+        found: dict[str, metadata.EntryPoint] = {}
+        for ep in metadata.entry_points(group=self.entry_point_group):
+            found.setdefault(ep.name, ep)
+        return found
+
+    def types(self) -> list[ConnectorType]:
+        """Every named type: built-ins first, then installed entry points."""
+        listed = [ConnectorType(name, target, "built-in") for name, target in self.builtins.items()]
+        for name, ep in sorted(self.entry_points().items()):
+            if name in self.builtins:
+                continue
+            dist = ep.dist.name if ep.dist is not None else "?"
+            listed.append(ConnectorType(name, ep.value, f"entry point ({dist})"))
+        return listed
+
+    # -- resolving ------------------------------------------------------------------------
+
+    def resolve(self, type_name: str) -> type[BaseConnector]:
+        """The connector class for a type string (cached)."""
+        if not isinstance(type_name, str) or not type_name.strip():
+            raise ConfigError(f"connector type must be a non-empty string, got {type_name!r}")
+        cached = self._classes.get(type_name)
+        if cached is not None:
+            return cached
+        cls = self._load(type_name.strip())
+        if not (isinstance(cls, type) and issubclass(cls, BaseConnector)):
+            what = cls.__name__ if isinstance(cls, type) else type(cls).__name__
+            raise ConnectorLoadError(
+                f"{type_name!r} is {what}, not a subclass of syncdeck's BaseConnector"
+            )
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+            raise ConnectorLoadError(
+                f"{type_name!r} is abstract: it does not implement {missing or 'sync'}"
+            )
+        if not self._is_file_type(type_name):
+            # a connector file is looked up again each time, so an edited file is reloaded
+            # (its module is cached by modification time)
+            self._classes[type_name] = cls
+        return cls
+
+    @staticmethod
+    def _is_file_type(type_name: str) -> bool:
+        location, sep, _ = type_name.strip().rpartition(":")
+        return bool(sep) and _is_file_reference(location)
+
+    def _load(self, type_name: str) -> Any:
+        if ":" not in type_name or _looks_like_windows_drive(type_name):
+            if type_name in self.builtins:
+                return self._load_target(self.builtins[type_name], f"built-in {type_name!r}")
+            ep = self.entry_points().get(type_name)
+            if ep is not None:
+                try:
+                    return ep.load()
+                except SyntaxError as exc:
+                    raise ConnectorLoadError(
+                        f"entry point {type_name!r} ({ep.value}): {_syntax_error_text(exc)}"
+                    ) from None
+                except Exception as exc:
+                    raise ConnectorLoadError(
+                        f"entry point {type_name!r} ({ep.value}) failed to load: "
+                        f"{_exception_text(exc)}"
+                    ) from None
+            known = ", ".join(t.name for t in self.types()) or "none"
+            raise ConfigError(
+                f"unknown connector type {type_name!r}; expected one of: {known}, "
+                "or 'package.module:Class', or 'path/to/file.py:Class'"
+            )
+        location, _, attr = type_name.rpartition(":")
+        if not location or not attr:
+            raise ConfigError(
+                f"connector type {type_name!r} must be 'package.module:Class' or "
+                "'path/to/file.py:Class'"
+            )
+        if _is_file_reference(location):
+            return self._load_from_file(location, attr)
+        return self._load_target(type_name, repr(type_name))
+
+    def _load_target(self, target: str, label: str) -> Any:
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                raise ConnectorLoadError(
+                    f"{label}: no module named {module_name!r} (is it installed, or on PYTHONPATH?)"
+                ) from None
+            raise ConnectorLoadError(f"{label}: {_exception_text(exc)}") from None
+        except SyntaxError as exc:
+            raise ConnectorLoadError(f"{label}: {_syntax_error_text(exc)}") from None
+        except Exception as exc:
+            raise ConnectorLoadError(
+                f"{label}: importing {module_name} failed: {_exception_text(exc)}"
+            ) from None
+        return _get_attr(module, attr, label)
+
+    def _load_from_file(self, location: str, attr: str) -> Any:
+        path = Path(location).expanduser()
+        if not path.is_absolute():
+            path = self.base_dir / path
+        path = path.resolve()
+        if not path.is_file():
+            raise ConnectorLoadError(f"connector file {path} does not exist")
+        mtime = path.stat().st_mtime_ns
+        module = self._file_modules.get((path, mtime))
+        if module is None:
+            digest = hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:12]
+            module_name = f"syncdeck_connector_{_identifier(path.stem)}_{digest}"
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            if spec is None or spec.loader is None:
+                raise ConnectorLoadError(f"{path}: cannot be loaded as a Python module")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module  # dataclasses and pickling look modules up here
+            try:
+                spec.loader.exec_module(module)
+            except SyntaxError as exc:
+                sys.modules.pop(module_name, None)
+                raise ConnectorLoadError(_syntax_error_text(exc)) from None
+            except BaseException as exc:
+                sys.modules.pop(module_name, None)
+                if not isinstance(exc, Exception):
+                    raise
+                line = _line_in(exc, path)
+                where = f"{path}:{line}" if line else str(path)
+                raise ConnectorLoadError(
+                    f"{where}: loading the connector file failed: {_exception_text(exc)}"
+                ) from None
+            self._file_modules[(path, mtime)] = module
+        return _get_attr(module, attr, str(path))
+
+    # -- describing -----------------------------------------------------------------------
+
+    def parameters(self, cls: type[BaseConnector]) -> list[ParameterInfo]:
+        """The constructor's keyword parameters, with the docstring's descriptions."""
+        try:
+            signature = inspect.signature(cls.__init__)
+        except (TypeError, ValueError):
+            return []
+        hints = _type_hints(cls)
+        docs = parameter_docs(cls)
+        params: list[ParameterInfo] = []
+        for i, param in enumerate(signature.parameters.values()):
+            if i == 0 and param.name in ("self", "cls"):
+                continue
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
+                continue
+            required = param.default is inspect.Parameter.empty
+            params.append(
+                ParameterInfo(
+                    name=param.name,
+                    annotation=_annotation_text(param.annotation),
+                    default=REQUIRED if required else param.default,
+                    required=required,
+                    doc=docs.get(param.name, ""),
+                    hint=hints.get(param.name),
+                )
+            )
+        return params
+
+    def _accepts_any_keyword(self, cls: type[BaseConnector]) -> bool:
+        try:
+            signature = inspect.signature(cls.__init__)
+        except (TypeError, ValueError):
+            return True
+        return any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+
+    # -- creating -------------------------------------------------------------------------
+
+    def _where(self, connector_id: str, key: str | None = None) -> str:
+        parts = []
+        if self.config_path is not None:
+            parts.append(f"{self.config_path}:")
+        parts.append(f"[connectors.{connector_id}]")
+        if key:
+            parts.append(key)
+        return " ".join(parts)
+
+    def check_params(
+        self, cls: type[BaseConnector], connector_id: str, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Validate ``params`` against the constructor; returns them ready to pass.
+
+        Strings given for ``Path`` parameters become paths (``~`` expanded, relative ones
+        taken from the configuration file's folder).
+        """
+        declared = {p.name: p for p in self.parameters(cls)}
+        checked: dict[str, Any] = {}
+        open_ended = self._accepts_any_keyword(cls)
+        for key, value in params.items():
+            info = declared.get(key)
+            if info is None:
+                if open_ended:
+                    checked[key] = value
+                    continue
+                accepted = ", ".join(declared) or "no parameters"
+                raise ConfigError(
+                    f"{self._where(connector_id, key)}: unknown parameter for "
+                    f"{cls.__name__}; expected one of: {accepted}"
+                )
+            checked[key] = self._check_value(cls, connector_id, info, value)
+        missing = [p.name for p in declared.values() if p.required and p.name not in params]
+        if missing:
+            first = declared[missing[0]]
+            expected = self._expected(first)
+            raise ConfigError(
+                f"{self._where(connector_id, missing[0])}: missing required parameter "
+                f"of {cls.__name__}"
+                + (f"; expected {expected}" if expected else "")
+                + (f" ({first.doc})" if first.doc else "")
+                + (f"; also missing: {', '.join(missing[1:])}" if missing[1:] else "")
+            )
+        return checked
+
+    def _expected(self, info: ParameterInfo) -> str:
+        """What a parameter accepts, in words ("an integer or nothing"); "" if unknown."""
+        options = _flatten(info.hint) if info.hint is not None else None
+        if options:
+            return " or ".join(_type_name(o) for o in options)
+        return info.annotation
+
+    def _check_value(
+        self, cls: type[BaseConnector], connector_id: str, info: ParameterInfo, value: Any
+    ) -> Any:
+        if info.hint is None:
+            return value
+        options = _flatten(info.hint)
+        if options is None:
+            return value
+        if not any(_matches(value, option) for option in options):
+            shown = MASK if is_secret_name(info.name) else repr(value)
+            if len(shown) > 60:
+                shown = shown[:57] + "..."
+            raise ConfigError(
+                f"{self._where(connector_id, info.name)}: expected {self._expected(info)}, "
+                f"got {_describe_value(value)} {shown}"
+            )
+        if Path in options and isinstance(value, str):
+            path = Path(value).expanduser()
+            return path if path.is_absolute() else self.base_dir / path
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and float in options
+            and int not in options
+        ):
+            return float(value)
+        return value
+
+    def create(
+        self,
+        type_name: str,
+        connector_id: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        secrets: Iterable[str] = (),
+    ) -> BaseConnector:
+        """A configured instance with ``connector_id`` set; raises ConfigError with the
+        file, table and key when the parameters do not fit the constructor.
+
+        The instance's ``secret_values`` are the values of its secret-named parameters
+        plus ``secrets`` (e.g. values of secret-named environment variables), so the engine
+        can mask them in errors and tracebacks.
+        """
+        params = dict(params or {})
+        try:
+            cls = self.resolve(type_name)
+        except (ConfigError, ConnectorLoadError) as exc:
+            raise type(exc)(f"{self._where(connector_id, 'type')}: {exc}") from None
+        checked = self.check_params(cls, connector_id, params)
+        secrets = tuple(dict.fromkeys([*secret_values(params), *secrets]))
+        try:
+            instance = cls(**checked)
+        except SyncdeckError as exc:
+            message = redact_text(str(exc), secrets)
+            raise ConfigError(f"{self._where(connector_id)}: {message}") from None
+        except Exception as exc:
+            line = _line_in(exc, Path(inspect.getsourcefile(cls) or ""))
+            where = f" ({inspect.getsourcefile(cls)}:{line})" if line else ""
+            message = redact_text(_exception_text(exc), secrets)
+            raise ConfigError(
+                f"{self._where(connector_id)}: {cls.__name__} rejected its parameters{where}: "
+                f"{message}"
+            ) from None
+        instance.connector_id = connector_id
+        instance.secret_values = tuple(s for s in secrets if s)
+        return instance
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _looks_like_windows_drive(text: str) -> bool:
+    return len(text) > 2 and text[1] == ":" and text[0].isalpha() and text[2] in "\\/"
+
+
+def _is_file_reference(location: str) -> bool:
+    return (
+        location.endswith(".py")
+        or "/" in location
+        or "\\" in location
+        or location.startswith((".", "~"))
+    )
+
+
+def _identifier(text: str) -> str:
+    return re.sub(r"\W", "_", text) or "module"
+
+
+def _get_attr(module: types.ModuleType, attr: str, label: str) -> Any:
+    value: Any = module
+    for part in attr.split("."):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            names = sorted(
+                name
+                for name, obj in vars(module).items()
+                if isinstance(obj, type)
+                and issubclass(obj, BaseConnector)
+                and obj is not BaseConnector
+            )
+            hint = f"; connector classes there: {', '.join(names)}" if names else ""
+            raise ConnectorLoadError(f"{label}: has no attribute {attr!r}{hint}") from None
+    return value
+
+
+def _exception_text(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _syntax_error_text(exc: SyntaxError) -> str:
+    where = exc.filename or "<unknown file>"
+    if exc.lineno:
+        where += f":{exc.lineno}"
+        if exc.offset:
+            where += f":{exc.offset}"
+    return f"{where}: {type(exc).__name__}: {exc.msg}"
+
+
+def _line_in(exc: BaseException, path: Path) -> int | None:
+    """The line of the deepest traceback frame in ``path`` (where the error arose there)."""
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+        try:
+            if Path(exc.filename).resolve() == path.resolve():
+                return exc.lineno
+        except OSError:
+            pass
+    target = str(path)
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == target:
+            line = frame.lineno
+    return line

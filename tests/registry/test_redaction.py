@@ -1,0 +1,77 @@
+"""Secret-looking parameters never reach output."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncdeck.core.redaction import (
+    MASK,
+    is_secret_name,
+    redact_params,
+    redact_text,
+    secret_values,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("token", True),
+        ("api_token", True),
+        ("Password", True),
+        ("client_secret", True),
+        ("apiKey", True),
+        ("MY_TOKEN", True),
+        ("Authorization", True),
+        ("tokenField", False),
+        ("token_field", False),
+        ("key_column", False),
+        ("password_file", False),
+        ("path", False),
+        ("author_field", False),
+        ("count", False),
+    ],
+)
+def test_is_secret_name(name: str, secret: bool) -> None:
+    assert is_secret_name(name) is secret
+
+
+def test_redact_params_masks_secret_names_nested_tables_and_url_passwords() -> None:
+    params = {
+        "url": "https://alice:s3cr3tpw@example.org/api",
+        "token": "abc123456",
+        "password": "",
+        "headers": {"X-Api-Key": "k-999999", "Authorization": "Bearer b-1", "Accept": "json"},
+        "token_field": "next",
+        "count": 3,
+    }
+    redacted = redact_params(params)
+    assert redacted == {
+        "url": f"https://alice:{MASK}@example.org/api",
+        "token": MASK,
+        "password": "",  # nothing to hide
+        "headers": {"X-Api-Key": MASK, "Authorization": MASK, "Accept": "json"},
+        "token_field": "next",
+        "count": 3,
+    }
+    assert params["token"] == "abc123456"  # the original is untouched
+
+
+def test_secret_values_and_redact_text() -> None:
+    params = {
+        "token": "tok-123456",
+        "headers": {"authorization_key": "k-999999"},
+        "url": "https://bob:pw-777777@host/x",
+    }
+    secrets = secret_values(params)
+    assert set(secrets) == {"tok-123456", "k-999999", "pw-777777"}
+    text = "failed: GET https://host/x?t=tok-123456 (key k-999999)\n  token=tok-123456"
+    redacted = redact_text(text, secrets)
+    assert "tok-123456" not in redacted and "k-999999" not in redacted
+    assert redacted.count(MASK) == 3
+
+
+def test_redact_text_masks_the_longest_secret_first_and_ignores_tiny_values() -> None:
+    assert redact_text("key=abcdef", ["abcd", "abcdef"]) == f"key={MASK}"
+    assert redact_text("id 1 of 10", ["1"]) == "id 1 of 10"
+    assert redact_text("", ["abcd"]) == ""
