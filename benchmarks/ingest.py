@@ -25,7 +25,7 @@ def raw_rows(docs: list[Document]) -> list[tuple[object, ...]]:
             (d.source, d.doc_id, d.doc_type, d.title, d.content, d.author, participants, ts,
              d.thread_id or "", d.url or "", metadata)
         )  # fmt: skip
-        digest = hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+        digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
         rows.append(
             (d.source, d.doc_id, d.doc_type, d.title, d.content, d.author, participants, ts,
              d.thread_id, d.url, metadata, digest)

@@ -304,11 +304,16 @@ class _Run:
         return self.inserted + self.updated
 
     def _consume(self, iterator: Iterator[Any]) -> RunStatus:
+        """The hot loop: everything per item is kept to a few local operations."""
         engine = self.engine
         prepare = engine.pipeline.prepare
         batch_size = engine.batch_size
+        flush_interval = engine.flush_interval
+        heartbeat_interval = engine.heartbeat_interval
+        monotonic = time.monotonic
         cancel = self.cancel
         own = self.own
+        rows = self.rows
         item_no = 0
         while True:
             # ``own`` is free only while the connector has control, so an exit handler
@@ -321,8 +326,8 @@ class _Run:
             finally:
                 own.acquire()
             item_no += 1
-            if isinstance(item, Checkpoint):
-                if item.cursor is not None and not isinstance(item.cursor, str):
+            if type(item) is Checkpoint or isinstance(item, Checkpoint):
+                if item.cursor is not None and type(item.cursor) is not str:
                     raise TypeError(
                         f"Checkpoint cursor must be a string or None, got "
                         f"{type(item.cursor).__name__} at item {item_no}"
@@ -336,15 +341,15 @@ class _Run:
                 self.documents += 1
                 self.batch_items += 1
                 prepared = prepare(item)
-                if isinstance(prepared, Rejection):
-                    self._reject(item_no, prepared)
-                else:
-                    self.rows.append(prepared)
+                if type(prepared) is tuple:
+                    rows.append(prepared)
                     self.valid_seen += 1
-            now = time.monotonic()
-            if self.pending is not None and now - self.last_flush >= engine.flush_interval:
+                else:
+                    self._reject(item_no, prepared)
+            now = monotonic()
+            if self.pending is not None and now - self.last_flush >= flush_interval:
                 self._flush(end=False)
-            elif now - self.last_beat >= engine.heartbeat_interval:
+            elif now - self.last_beat >= heartbeat_interval:
                 engine.state.heartbeat(self.run_id, self.documents)
                 self.last_beat = now
             if cancel is not None and cancel.is_set():
@@ -372,7 +377,7 @@ class _Run:
             self.inserted += inserted
             self.updated += updated
             self.unchanged += unchanged
-            self.rows = []
+            self.rows.clear()
         rejected_now = len(self.quarantine)
         if end:
             move = self.pending is not None

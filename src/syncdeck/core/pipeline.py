@@ -20,6 +20,7 @@ from syncdeck.core.store import KnowledgeStore, StoredRow
 
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
 _SEP = "\x1f"
+_sha256 = hashlib.sha256
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DOC_FIELDS = {f.name for f in fields(Document)}
 
@@ -149,7 +150,7 @@ def prepare(item: Any) -> StoredRow:
     elif timestamp.utcoffset():
         timestamp = timestamp.astimezone(UTC)
     metadata = doc.metadata
-    if not isinstance(metadata, Mapping):
+    if type(metadata) is not dict and not isinstance(metadata, Mapping):
         raise InvalidDocument(f"metadata must be a mapping, got {type(metadata).__name__}")
     try:
         metadata_json = _METADATA(metadata) if metadata else "{}"
@@ -181,7 +182,7 @@ def prepare(item: Any) -> StoredRow:
         raise InvalidDocument(
             f"document is {len(encoded):,} bytes, over the {MAX_CONTENT_BYTES:,}-byte limit"
         )
-    digest = hashlib.blake2b(encoded, digest_size=16).hexdigest()
+    digest = _sha256(encoded).hexdigest()[:32]  # SHA-256: hardware-accelerated on most CPUs
     return (
         parts[0],
         parts[1],

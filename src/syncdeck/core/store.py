@@ -141,50 +141,54 @@ class KnowledgeStore:
         hash changed updated, identical rows left alone (a hash comparison, no write)."""
         if not rows:
             return WriteCounts()
+        first_source = rows[0][0]
+        if all(row[0] == first_source for row in rows):
+            groups = {first_source: rows}
+        else:
+            groups = {}
+            for row in rows:
+                groups.setdefault(row[0], []).append(row)
+        inserted = updated = unchanged = 0
         with self._lock:
             self._ensure_open()
             with transaction(self._conn, self.path, WHAT):
-                known = self._known_hashes(rows)
-                final: dict[tuple[str, str], StoredRow] = {}
-                inserted = updated = unchanged = 0
-                for row in rows:
-                    key = (row[0], row[1])
-                    previous = final.get(key)
-                    seen_hash = previous[11] if previous is not None else known.get(key)
-                    if seen_hash is None:
-                        inserted += 1
-                    elif seen_hash == row[11]:
-                        unchanged += 1
-                    else:
-                        updated += 1
-                    final[key] = row
-                new_rows = [r for k, r in final.items() if k not in known]
-                changed = [
-                    (*r[2:], r[0], r[1])
-                    for k, r in final.items()
-                    if k in known and known[k] != r[11]
-                ]
-                if new_rows:
-                    self._conn.executemany(_INSERT, new_rows)
-                if changed:
-                    self._conn.executemany(_UPDATE, changed)
+                for source, group in groups.items():
+                    known = self._known_hashes(source, group)
+                    final: dict[str, StoredRow] = {}
+                    for row in group:
+                        doc_id = row[1]
+                        previous = final.get(doc_id)
+                        seen = previous[11] if previous is not None else known.get(doc_id)
+                        if seen is None:
+                            inserted += 1
+                        elif seen == row[11]:
+                            unchanged += 1
+                        else:
+                            updated += 1
+                        final[doc_id] = row
+                    new_rows = [r for k, r in final.items() if k not in known]
+                    changed = [
+                        (*r[2:], r[0], r[1])
+                        for k, r in final.items()
+                        if k in known and known[k] != r[11]
+                    ]
+                    if new_rows:
+                        self._conn.executemany(_INSERT, new_rows)
+                    if changed:
+                        self._conn.executemany(_UPDATE, changed)
         return WriteCounts(inserted, updated, unchanged)
 
-    def _known_hashes(self, rows: list[StoredRow]) -> dict[tuple[str, str], str]:
-        by_source: dict[str, list[str]] = {}
-        for row in rows:
-            by_source.setdefault(row[0], []).append(row[1])
-        known: dict[tuple[str, str], str] = {}
-        for source, ids in by_source.items():
-            unique = list(dict.fromkeys(ids))
-            for start in range(0, len(unique), _LOOKUP_CHUNK):
-                chunk = unique[start : start + _LOOKUP_CHUNK]
-                sql = (
-                    "SELECT doc_id, content_hash FROM documents WHERE source=? AND doc_id IN "
-                    f"({','.join('?' * len(chunk))})"
-                )
-                for doc_id, content_hash in self._conn.execute(sql, (source, *chunk)):
-                    known[(source, doc_id)] = content_hash
+    def _known_hashes(self, source: str, rows: list[StoredRow]) -> dict[str, str]:
+        """doc_id -> stored content hash, for the ids of ``rows`` already in the store."""
+        ids = list(dict.fromkeys(row[1] for row in rows))
+        known: dict[str, str] = {}
+        for start in range(0, len(ids), _LOOKUP_CHUNK):
+            chunk = ids[start : start + _LOOKUP_CHUNK]
+            sql = (
+                "SELECT doc_id, content_hash FROM documents WHERE source=? AND doc_id IN "
+                f"({','.join('?' * len(chunk))})"
+            )
+            known.update(self._conn.execute(sql, (source, *chunk)).fetchall())
         return known
 
     def delete_source(self, source: str) -> int:
