@@ -22,7 +22,11 @@ def _error(message: str) -> None:
 
 
 def _open_ui(args: object, parser: object) -> int:
-    if find_spec(UI_MODULE) is None:
+    try:
+        spec = find_spec(UI_MODULE)
+    except ModuleNotFoundError:  # its package is missing altogether
+        spec = None
+    if spec is None:
         parser.print_help()  # type: ignore[attr-defined]
         return OK
     from syncdeck.cli.session import open_from_args
