@@ -123,9 +123,13 @@ class SyncEngine:
         connector_id = getattr(connector, "connector_id", "")
         if not isinstance(connector_id, str) or not connector_id:
             raise SyncdeckError(f"{type(connector).__name__} has no connector_id")
-        run_id, started, state = self.state.begin_run(
-            connector_id, lease_timeout=self.lease_timeout, cancel=cancel
-        )
+        try:
+            run_id, started, state = self.state.begin_run(
+                connector_id, lease_timeout=self.lease_timeout, cancel=cancel
+            )
+        except BaseException:
+            _close_connector(connector)
+            raise
         run = _Run(self, connector, run_id, started, state.items_synced, cancel, on_event)
         with self._runs_lock:
             self._runs[run_id] = run
@@ -136,10 +140,7 @@ class SyncEngine:
                 self._runs.pop(run_id, None)
             if run.own.locked():
                 run.own.release()
-            try:
-                connector.close()
-            except Exception:
-                log.exception("closing connector %s failed", connector_id)
+            _close_connector(connector)
 
     # -- checkpoints -------------------------------------------------------------------
 
@@ -177,12 +178,18 @@ class SyncEngine:
             runs = list(self._runs.values())
         for run in runs:
             if run.own.acquire(timeout=wait):  # never released: the thread must not resume
+                if run.finished:
+                    continue
                 try:
                     run.stop_at_exit()
                 except Exception:
                     log.exception("closing blocked run %s at exit failed", run.run_id)
 
     def close(self) -> None:
+        """Close the state DB; runs still blocked in their connector are closed first
+        (stored, checkpointed and marked), since nothing could record them afterwards."""
+        if not self.state.closed:
+            self.stop_blocked_runs()
         self.state.close()
 
     def __enter__(self) -> SyncEngine:
@@ -228,6 +235,7 @@ class _Run:
         self.last_flush = self.last_beat = self.t0
         self.own = threading.Lock()  # held by the run's thread except inside the connector
         self.own.acquire()
+        self.finished = False  # set (holding ``own``) once the run row is closed
 
     def execute(self, cursor: str | None, last_sync: str | None) -> int:
         self.cursor = cursor
@@ -299,6 +307,7 @@ class _Run:
                     trace,
                 )
             )
+        self.finished = True
         if error is not None:
             raise error
         return self.inserted + self.updated
@@ -436,6 +445,7 @@ class _Run:
     def stop_at_exit(self) -> None:
         """The process is exiting while this run's thread is blocked in its connector
         (``own`` acquired by the caller): store what it holds and close the run row."""
+        self.finished = True
         cancelled = self.cancel is not None and self.cancel.is_set()
         try:
             self._flush(end=False)
@@ -459,6 +469,13 @@ class _Run:
             close()
         except Exception:
             log.exception("closing the iterator of %s failed", self.connector_id)
+
+
+def _close_connector(connector: BaseConnector) -> None:
+    try:
+        connector.close()
+    except Exception:
+        log.exception("closing connector %s failed", connector.connector_id)
 
 
 def _stop_blocked_runs(ref: weakref.ReferenceType[SyncEngine]) -> None:
