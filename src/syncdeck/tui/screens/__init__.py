@@ -1,0 +1,1 @@
+"""Dialogs and secondary screens: help, confirmations, cursor edit, history, inspect."""

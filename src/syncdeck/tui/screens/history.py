@@ -1,0 +1,117 @@
+"""Run history of one connector: a table of its runs and the details of the selected one
+(error with traceback, cursors, the process that ran it)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label, Static
+
+from syncdeck.core.events import RunStatus
+from syncdeck.core.state import RunRecord
+from syncdeck.tui import formatting as fmt
+from syncdeck.tui.clock import Clock
+from syncdeck.tui.status import DisplayStatus
+from syncdeck.tui.widgets.palette import role_style
+
+COLUMNS = ("Run", "Started", "Duration", "Status", "Documents", "Written", "Rejected", "Error")
+
+
+class HistoryScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,h", "close", "Close")]
+
+    def __init__(
+        self,
+        connector_id: str,
+        runs: list[RunRecord],
+        *,
+        clock: Clock,
+        redact: Callable[[str], str] = str,
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.redact = redact
+        self.connector_id = connector_id
+        self.runs = {str(run.run_id): run for run in runs}
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-large"):
+            yield Label(f"Run history · {self.connector_id}", classes="dialog-title")
+            if self.runs:
+                yield DataTable(cursor_type="row", id="history-table")
+                with VerticalScroll(id="history-detail"):
+                    yield Static(id="history-detail-text")
+            else:
+                yield Static(
+                    "No runs yet: press s on the main screen to sync.", classes="dialog-body"
+                )
+            yield Static("↑↓ select a run · Escape closes", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        if not self.runs:
+            return
+        table = self.query_one("#history-table", DataTable)
+        for label in COLUMNS:
+            table.add_column(label, key=label.lower())
+        now = self.clock.now()
+        for key, run in self.runs.items():
+            status = DisplayStatus.from_run(run.status)
+            failed = run.status is RunStatus.FAILED
+            table.add_row(
+                Text(str(run.run_id), justify="right"),
+                Text(fmt.age(run.started_at, now)),
+                Text(fmt.duration(run.duration)),
+                Text(status.text, style=role_style(self.app, status.role, bold=True)),
+                Text(fmt.count(run.documents), justify="right"),
+                Text(fmt.count(run.written), justify="right"),
+                Text(fmt.count(run.rejected), justify="right"),
+                Text(
+                    fmt.truncate(fmt.first_line(self.redact(run.error or "")), 40),
+                    style=role_style(self.app, "error") if failed else "",
+                ),
+                key=key,
+            )
+        table.focus()
+        self._show_detail(next(iter(self.runs)))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self._show_detail(str(event.row_key.value))
+
+    def _show_detail(self, key: str) -> None:
+        run = self.runs[key]
+        muted = role_style(self.app, "foreground", dim=True)
+        text = Text()
+        text.append(f"run {run.run_id}", style="bold")
+        text.append(f"  {_holder(run)}", muted)
+        text.append("\ncursor ", muted)
+        text.append(f"{fmt.cursor(run.cursor_start, 30)} → {fmt.cursor(run.cursor_end, 30)}")
+        text.append("  items synced ", muted)
+        text.append(fmt.count(run.items_synced))
+        text.append("  batches ", muted)
+        text.append(fmt.count(run.batches))
+        if run.error:
+            error_style = role_style(self.app, "error")
+            text.append("\n")
+            text.append(self.redact(run.error), role_style(self.app, "error", bold=True))
+            if run.traceback:
+                text.append("\n" + self.redact(run.traceback).rstrip(), error_style)
+        self.query_one("#history-detail-text", Static).update(text)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _holder(run: RunRecord) -> str:
+    """Which process ran it: this one, or another (a terminal, cron) by pid and host."""
+    if run.pid == os.getpid() and run.host == socket.gethostname():
+        return "run by this app"
+    return f"run by {run.holder}"
