@@ -289,3 +289,34 @@ async def test_an_event_flood_is_coalesced_into_bounded_repaints(make_context: A
         shown = sum(1 for line in lines if " batch " in line or " started " in line)
         assert skipped + shown == 20_001  # every line is shown or counted
         assert app.bridge.view("fast").documents == 20_000  # type: ignore[union-attr]
+
+
+async def test_repaints_yield_to_syncs_when_the_ui_is_over_its_cpu_budget(
+    make_context: Any,
+) -> None:
+    """Under a source fast enough to make painting expensive, the app skips repaints
+    (leaving the interpreter to the syncs) but never more than four in a row."""
+    from syncdeck.tui.app import SKIP_AT_MOST
+
+    context = make_context({"endless": lambda: Endless("endless")}, batch_size=10)
+    app = RecordingApp(context, repaint_interval=60)  # the test drives the repaints
+    async with app.run_test() as pilot:
+        app.repaint()
+        idle_ticks = app._ticks
+        app._cpu_share = 1.0
+        app.repaint()
+        assert app._ticks == idle_ticks + 1  # nothing runs: the budget does not apply
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "endless" in app.scheduler.running)
+        app._skipped = 0  # other repaints (a state poll) may have run meanwhile
+        before = app._ticks
+        painted = []
+        for _ in range(2 * (SKIP_AT_MOST + 1)):
+            app._cpu_mark = (app._cpu_mark[0], float("inf"))  # keep the measured share
+            app.repaint()
+            painted.append(app._ticks > before)
+            before = app._ticks
+        assert painted == ([False] * SKIP_AT_MOST + [True]) * 2
+        app._cpu_share = 0.0
+        await pilot.press("c")
+        await wait_until(pilot, lambda: not app.scheduler.running)

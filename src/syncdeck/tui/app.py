@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,9 +55,14 @@ if TYPE_CHECKING:
     from syncdeck.core.inspection import InspectReport
 
 HERE = Path(__file__).parent
-# The log of the shown panel is written every this many repaints (0.3 s): each write to a
+# The log of the shown panel is written every this many repaints (0.5 s): each write to a
 # growing log costs a layout pass, which a fast source would otherwise pay ten times a second.
-LOG_FLUSH_TICKS = 3
+LOG_FLUSH_TICKS = 5
+# Syncs and the UI share one interpreter lock: painting costs the syncs throughput. When
+# the UI's thread has used more than this share of a core over the last second, repaints
+# are skipped (never more than SKIP_AT_MOST in a row, so the screen stays live at 2/s).
+UI_CPU_BUDGET = 0.10
+SKIP_AT_MOST = 4
 
 # Actions that act on the main screen; disabled (and hidden from the footer) under dialogs.
 MAIN_ACTIONS = frozenset(
@@ -132,6 +138,9 @@ class SyncdeckApp(App[int]):
         self._panels: dict[str, ConnectorPanel] = {}
         self._ticks = 0
         self._quiet: set[str] = set()  # started by "sync all": only failures raise a toast
+        self._cpu_mark = (time.thread_time(), time.monotonic())
+        self._cpu_share = 0.0
+        self._skipped = 0
 
     # -- layout ------------------------------------------------------------------------
 
@@ -240,10 +249,28 @@ class SyncdeckApp(App[int]):
                 self._last_poll_error = text
                 self._say(f"Cannot read the state database: {text}", "error", timeout=10)
 
+    def _over_budget(self) -> bool:
+        """True when this tick should be skipped to leave the interpreter to the syncs."""
+        cpu, wall = time.thread_time(), time.monotonic()
+        cpu0, wall0 = self._cpu_mark
+        if wall - wall0 >= 1.0:
+            self._cpu_share = (cpu - cpu0) / (wall - wall0)
+            self._cpu_mark = (cpu, wall)
+        if self._cpu_share > UI_CPU_BUDGET and self._skipped < SKIP_AT_MOST and self._busy():
+            self._skipped += 1
+            return True
+        self._skipped = 0
+        return False
+
+    def _busy(self) -> bool:
+        return bool(self.scheduler.running)
+
     def repaint(self) -> None:
         """The steady timer: drain the bridge, merge, update only what changed."""
         if not self.is_running or self._main_screen is None or not self._main_screen.is_attached:
             return  # shutting down
+        if self._over_budget():
+            return
         for cid, update in self.bridge.drain().items():
             if cid in self._panel_ids and (update.lines or update.skipped):
                 self._panel(cid).write_lines(update.lines, update.skipped)

@@ -94,7 +94,10 @@ class ConnectorTable(DataTable[Text]):
                 else:
                     for (key, _), new, old in zip(COLUMNS, cells, previous, strict=True):
                         if new != old:
-                            self.update_cell(cid, key, self._render(new), update_width=True)
+                            # Re-measuring columns re-lays out the screen: only when the
+                            # text grew (a count gaining a digit), not on every new value.
+                            grew = len(new[0]) > len(old[0])
+                            self.update_cell(cid, key, self._render(new), update_width=grew)
                 self._cells[cid] = cells
             if added:
                 order = self._order
