@@ -3,6 +3,7 @@ searchable. A batch is one durable transaction, so the engine may move a cursor 
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     title, content, author, content='documents', content_rowid='id', tokenize='unicode61'
 );
+INSERT INTO documents_fts(documents_fts, rank) VALUES ('automerge', 16);
 CREATE TRIGGER IF NOT EXISTS documents_ai AFTER INSERT ON documents BEGIN
     INSERT INTO documents_fts(rowid, title, content, author)
     VALUES (new.id, new.title, new.content, new.author);
@@ -75,6 +77,14 @@ _UPDATE = (
     "timestamp=?, thread_id=?, url=?, metadata=?, content_hash=? WHERE source=? AND doc_id=?"
 )
 _LOOKUP_CHUNK = 500
+
+
+@functools.cache
+def _lookup_sql(n: int) -> str:
+    return (
+        "SELECT doc_id, content_hash FROM documents WHERE source=? AND doc_id IN "
+        f"({','.join('?' * n)})"
+    )
 
 
 @dataclass(frozen=True)
@@ -180,15 +190,11 @@ class KnowledgeStore:
 
     def _known_hashes(self, source: str, rows: list[StoredRow]) -> dict[str, str]:
         """doc_id -> stored content hash, for the ids of ``rows`` already in the store."""
-        ids = list(dict.fromkeys(row[1] for row in rows))
+        ids = list(dict.fromkeys([row[1] for row in rows]))
         known: dict[str, str] = {}
         for start in range(0, len(ids), _LOOKUP_CHUNK):
             chunk = ids[start : start + _LOOKUP_CHUNK]
-            sql = (
-                "SELECT doc_id, content_hash FROM documents WHERE source=? AND doc_id IN "
-                f"({','.join('?' * len(chunk))})"
-            )
-            known.update(self._conn.execute(sql, (source, *chunk)).fetchall())
+            known.update(self._conn.execute(_lookup_sql(len(chunk)), (source, *chunk)).fetchall())
         return known
 
     def delete_source(self, source: str) -> int:

@@ -61,7 +61,7 @@ LOG_FLUSH_TICKS = 5
 # Syncs and the UI share one interpreter lock: painting costs the syncs throughput. When
 # the UI's thread has used more than this share of a core over the last second, repaints
 # are skipped (never more than SKIP_AT_MOST in a row, so the screen stays live at 2/s).
-UI_CPU_BUDGET = 0.10
+UI_CPU_BUDGET = 0.05
 SKIP_AT_MOST = 4
 
 # Actions that act on the main screen; disabled (and hidden from the footer) under dialogs.
