@@ -140,11 +140,10 @@ class SyncRunner:
         for name in self.pending:
             self.progress[name].status = "skipped"
         self.pending.clear()
-        if self.running:
-            self.display.message(
-                "cancelling: storing what was fetched and saving checkpoints "
-                "(Ctrl-C again to quit at once)"
-            )
+        self.display.message(
+            "cancelling: storing what was fetched and saving checkpoints "
+            "(Ctrl-C again to quit at once)"
+        )
 
     def run(self) -> int:
         in_main_thread = threading.current_thread() is threading.main_thread()
@@ -172,6 +171,9 @@ class SyncRunner:
                 self._start_more()
             self._drain()
             self.display.refresh()
+        if self.interrupts and not self.interrupted:
+            # Ctrl-C landed while the last run was ending: it still counts as a cancel.
+            self._begin_cancel()
         self._drain_rest()
         self.display.close()
         return self._exit_code()
