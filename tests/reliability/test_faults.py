@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from syncdeck import (
-    DatabaseError,
     DatabaseLockedError,
     IngestionPipeline,
     KnowledgeStore,
     RunStatus,
+    StoreWriteError,
     SyncEngine,
 )
 
@@ -54,7 +54,7 @@ def test_store_full_mid_batch(tmp_path: Path) -> None:
     state = tmp_path / "s.db"
     with KnowledgeStore(tmp_path / "k.db", max_bytes=400_000) as small:
         engine = SyncEngine(IngestionPipeline(small), state_db=state, batch_size=50)
-        with pytest.raises(DatabaseError) as info:
+        with pytest.raises(StoreWriteError) as info:
             engine.sync(Scripted("big", docs, marks))
         assert "disk is full or its size limit is reached" in str(info.value)
         assert str(tmp_path / "k.db") in str(info.value)

@@ -14,6 +14,8 @@ from syncdeck.core.errors import (
     DatabaseError,
     DatabaseLockedError,
     DatabaseReadOnlyError,
+    StateWriteError,
+    StoreWriteError,
 )
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -56,14 +58,15 @@ def translate_error(exc: Exception, path: str, what: str) -> DatabaseError:
             f"the {what} is not a valid SQLite database ({exc}); syncdeck will not overwrite "
             "it: move it aside or choose another data directory",
         )
+    write_error = StateWriteError if what == "state database" else StoreWriteError
     if "full" in message:
-        return DatabaseError(
+        return write_error(
             path,
             f"the {what} cannot grow: the disk is full or its size limit is reached ({exc}); "
             "free some space and run again: what was committed is kept",
         )
     if "disk i/o" in message:
-        return DatabaseError(
+        return write_error(
             path, f"the {what} hit an I/O error ({exc}); check the disk and run again"
         )
     return DatabaseError(path, f"{what} error: {exc}")
