@@ -107,6 +107,16 @@ def _open_as_nobody(path: str, queue: multiprocessing.Queue) -> None:  # type: i
         queue.put(("opened", ""))
 
 
+def open_as_nobody(path: Path) -> tuple[str, str]:
+    """Open a state DB at ``path`` in a child process running as an ordinary user."""
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_open_as_nobody, args=(str(path), queue))
+    child.start()
+    child.join(20)
+    return queue.get(timeout=5)
+
+
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
     """A folder an unprivileged user can reach (pytest's tmp root is private)."""
@@ -122,12 +132,7 @@ def test_state_db_in_read_only_folder(shared_dir: Path) -> None:
     folder.mkdir()
     folder.chmod(0o555)
     path = folder / "state.db"
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    child = ctx.Process(target=_open_as_nobody, args=(str(path), queue))
-    child.start()
-    child.join(20)
-    kind, message = queue.get(timeout=5)
+    kind, message = open_as_nobody(path)
     assert kind == "readonly", message
     assert str(path) in message and "not writable" in message
     assert not path.exists()
@@ -140,12 +145,7 @@ def test_existing_state_db_not_writable(shared_dir: Path) -> None:
     conn.execute("PRAGMA journal_mode=DELETE")
     conn.close()
     path.chmod(0o444)
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    child = ctx.Process(target=_open_as_nobody, args=(str(path), queue))
-    child.start()
-    child.join(20)
-    kind, message = queue.get(timeout=5)
+    kind, message = open_as_nobody(path)
     assert kind == "readonly", message
     assert str(path) in message and "cannot be written" in message
     assert path.stat().st_size > 0

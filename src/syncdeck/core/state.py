@@ -209,7 +209,7 @@ class ConnectorState:
 
 
 @dataclass(frozen=True)
-class Checkpoint4:
+class CheckpointRow:
     items_synced: int
     cursor: str | None
     last_sync: str | None
@@ -224,7 +224,7 @@ class Checkpoint4:
         }
 
 
-EMPTY = Checkpoint4(0, None, None, None)
+EMPTY = CheckpointRow(0, None, None, None)
 
 
 @dataclass(frozen=True)
@@ -334,14 +334,14 @@ class StateStore:
 
     # -- checkpoints -------------------------------------------------------------------
 
-    def _checkpoint(self, connector_id: str) -> Checkpoint4 | None:
+    def _checkpoint(self, connector_id: str) -> CheckpointRow | None:
         rows = self._conn.execute(
             "SELECT items_synced, cursor, last_sync, error FROM sync_state WHERE connector_id=?",
             (connector_id,),
         ).fetchall()
-        return Checkpoint4(*rows[0]) if rows else None
+        return CheckpointRow(*rows[0]) if rows else None
 
-    def get_checkpoint(self, connector_id: str) -> Checkpoint4:
+    def get_checkpoint(self, connector_id: str) -> CheckpointRow:
         with self._lock:
             try:
                 return self._checkpoint(connector_id) or EMPTY
@@ -376,7 +376,7 @@ class StateStore:
             )
         return result
 
-    def _record_change(self, connector_id: str, action: str) -> Checkpoint4 | None:
+    def _record_change(self, connector_id: str, action: str) -> CheckpointRow | None:
         current = self._checkpoint(connector_id)
         snapshot = current or EMPTY
         self._conn.execute(
@@ -429,7 +429,7 @@ class StateStore:
                 (connector_id, cursor, _iso(utcnow())),
             )
 
-    def undo(self, connector_id: str) -> Checkpoint4:
+    def undo(self, connector_id: str) -> CheckpointRow:
         with self._tx():
             self._refuse_if_running(connector_id)
             rows = self._conn.execute(
@@ -454,7 +454,7 @@ class StateStore:
                 "updated_at=excluded.updated_at",
                 (connector_id, items, cursor, last_sync, error, _iso(utcnow())),
             )
-            return Checkpoint4(items, cursor, last_sync, error)
+            return CheckpointRow(items, cursor, last_sync, error)
 
     def history(self, connector_id: str, limit: int = 20) -> list[dict[str, Any]]:
         rows = self._read(
@@ -483,7 +483,7 @@ class StateStore:
         *,
         lease_timeout: float,
         cancel: threading.Event | None = None,
-    ) -> tuple[int, datetime, Checkpoint4]:
+    ) -> tuple[int, datetime, CheckpointRow]:
         """Take the connector's lease and open a run row; returns run id, start, state."""
         started = utcnow()
         with self._tx():
