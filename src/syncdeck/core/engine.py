@@ -409,6 +409,7 @@ class _Run:
             cursor=new_cursor,
             move_cursor=move,
             covered=covered,
+            items_synced=self.items_synced,
             progress=RunProgress(
                 self.documents,
                 self.inserted,

@@ -541,11 +541,17 @@ class StateStore:
         cursor: str | None,
         move_cursor: bool,
         covered: int,
+        items_synced: int,
         progress: RunProgress,
         quarantine: list[QuarantineEntry],
     ) -> int:
-        """One transaction after a durable store batch; returns the new items_synced."""
+        """One transaction after a durable store batch; returns the new items_synced.
+
+        ``items_synced`` is the count before this batch as the run knows it: under its
+        lease nothing else edits the row, so it is not read back (the row itself is
+        incremented in SQL all the same)."""
         now = _iso(utcnow())
+        items_synced += covered
         with self._tx():
             if move_cursor:
                 self._conn.execute(
@@ -559,10 +565,6 @@ class StateStore:
                     "WHERE connector_id=?",
                     (covered, now, connector_id),
                 )
-            items = self._conn.execute(
-                "SELECT items_synced, cursor FROM sync_state WHERE connector_id=?",
-                (connector_id,),
-            ).fetchone()
             self._conn.execute(
                 "UPDATE sync_runs SET heartbeat=?, documents=?, inserted=?, updated=?, "
                 "unchanged=?, rejected=?, batches=?, cursor_end=?, items_synced=? "
@@ -575,8 +577,8 @@ class StateStore:
                     progress.unchanged,
                     progress.rejected,
                     progress.batches,
-                    items[1],
-                    items[0],
+                    cursor,
+                    items_synced,
                     run_id,
                 ),
             )
@@ -600,7 +602,7 @@ class StateStore:
                         for q in quarantine
                     ],
                 )
-        return int(items[0])
+        return items_synced
 
     def heartbeat(self, run_id: int, documents: int) -> None:
         with self._tx():
