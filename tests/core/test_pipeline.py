@@ -82,3 +82,26 @@ def test_metadata_datetimes_are_serialised(pipeline: IngestionPipeline) -> None:
         "seen": "2024-01-01T00:00:00+00:00",
         "tags": ["a"],
     }
+
+
+class _Stamp(datetime):
+    """A datetime subclass, as date libraries hand out."""
+
+
+def test_timestamp_edits_are_changes_and_equal_instants_are_not(
+    pipeline: IngestionPipeline,
+) -> None:
+    at = datetime(2024, 5, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+    pipeline.ingest([Document("t", "s", "note", "x", timestamp=at)])
+
+    def again(stamp: datetime) -> tuple[int, int]:
+        result = pipeline.ingest_batch([Document("t", "s", "note", "x", timestamp=stamp)])
+        return result.unchanged, result.updated
+
+    paris = timezone(timedelta(hours=2))
+    assert again(at.astimezone(paris)) == (1, 0)
+    assert again(_Stamp(2024, 5, 1, 12, 0, 0, 250_000, tzinfo=UTC)) == (1, 0)
+    assert again(at + timedelta(microseconds=1)) == (0, 1)
+    assert pipeline.store.get("s", "t")["timestamp"] == "2024-05-01T12:00:00.250001+00:00"
+    assert again(_Stamp(2025, 1, 2, 3, 4, 5, tzinfo=paris)) == (0, 1)
+    assert pipeline.store.get("s", "t")["timestamp"] == "2025-01-02T01:04:05+00:00"

@@ -6,7 +6,11 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import pytest
+
 from syncdeck import IngestionPipeline, KnowledgeStore
+from syncdeck.core.errors import DatabaseLockedError
+from syncdeck.core.store import _lookup_sql
 
 from .conftest import make_doc
 
@@ -100,3 +104,49 @@ def test_batch_is_one_transaction(store: KnowledgeStore) -> None:
     else:  # pragma: no cover - the constraint must fire
         raise AssertionError("expected the batch to fail")
     assert store.count() == 0
+
+
+def test_unchanged_batch_needs_no_write_lock(tmp_path: Path) -> None:
+    """A re-sync of unchanged data only reads: another writer holding the lock does not
+    stall it, while a batch with a change waits for the lock (and says so)."""
+    path = tmp_path / "k.db"
+    store = KnowledgeStore(path, lock_timeout=0.2)
+    pipeline = IngestionPipeline(store)
+    docs = [make_doc("a", i) for i in range(3)]
+    assert pipeline.ingest_batch(docs).inserted == 3
+    assert pipeline.ingest_batch(docs).unchanged == 3  # after writes: checked under the lock
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert pipeline.ingest_batch(docs).unchanged == 3
+        with pytest.raises(DatabaseLockedError, match="locked"):
+            pipeline.ingest_batch([*docs[:2], make_doc("a", 2, text="edited")])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    edited = pipeline.ingest_batch([*docs[:2], make_doc("a", 2, text="edited")])
+    assert (edited.unchanged, edited.updated) == (2, 1)
+    assert store.get("a", "doc-000002")["content"] == "edited"
+    store.close()
+
+
+def test_unchanged_check_reads_only_the_hash_index(store: KnowledgeStore) -> None:
+    """Deciding "unchanged" must not read the documents themselves (~1 KB each)."""
+    plan = store._conn.execute("EXPLAIN QUERY PLAN " + _lookup_sql(2), ("a", "x", "y"))
+    assert "COVERING INDEX documents_hash" in plan.fetchall()[0][3]
+
+
+def test_version_1_store_gains_the_hash_index(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    with KnowledgeStore(path) as store:
+        IngestionPipeline(store).ingest([make_doc("a", 1)])
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP INDEX documents_hash")
+    conn.execute("PRAGMA user_version=1")
+    conn.close()
+    with KnowledgeStore(path) as store:
+        assert store.count() == 1
+        names = {r[0] for r in store._conn.execute("SELECT name FROM sqlite_master")}
+        assert "documents_hash" in names
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert IngestionPipeline(store).ingest_batch([make_doc("a", 1)]).unchanged == 1

@@ -149,6 +149,8 @@ def prepare(item: Any) -> StoredRow:
         timestamp = timestamp.replace(tzinfo=UTC)
     elif timestamp.utcoffset():
         timestamp = timestamp.astimezone(UTC)
+    if type(timestamp) is not datetime:  # a subclass: keep only the instant
+        timestamp = datetime(*timestamp.timetuple()[:6], timestamp.microsecond, UTC)
     metadata = doc.metadata
     if type(metadata) is not dict and not isinstance(metadata, Mapping):
         raise InvalidDocument(f"metadata must be a mapping, got {type(metadata).__name__}")
@@ -165,7 +167,9 @@ def prepare(item: Any) -> StoredRow:
         content,
         author,
         participants_json,
-        timestamp.isoformat(),
+        # The instant, exactly and cheaply (pickle state: year..microsecond); the text
+        # form is made by the store, and only for rows it writes.
+        timestamp.__reduce__()[1][0].hex(),  # type: ignore[index]
         thread_id or "",
         url or "",
         metadata_json,
@@ -191,7 +195,7 @@ def prepare(item: Any) -> StoredRow:
         parts[4],
         parts[5],
         parts[6],
-        parts[7],
+        timestamp,
         thread_id,
         url,
         parts[10],

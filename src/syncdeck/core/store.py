@@ -8,15 +8,17 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from syncdeck.core.database import open_database, split_script, transaction, translate_error
 
 WHAT = "knowledge store"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-# Columns of a stored row, in the order StoredRow tuples carry them.
+# Columns of a stored row, in the order StoredRow tuples carry them (the timestamp as
+# an aware UTC datetime, formatted by the store only for the rows it writes).
 ROW_COLUMNS = (
     "source",
     "doc_id",
@@ -31,7 +33,7 @@ ROW_COLUMNS = (
     "metadata",
     "content_hash",
 )
-StoredRow = tuple[str, str, str, str, str, str, str, str, str | None, str | None, str, str]
+StoredRow = tuple[str, str, str, str, str, str, str, datetime, str | None, str | None, str, str]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -51,6 +53,7 @@ CREATE TABLE IF NOT EXISTS documents (
     ingested_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (source, doc_id)
 );
+CREATE INDEX IF NOT EXISTS documents_hash ON documents (source, doc_id, content_hash);
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     title, content, author, content='documents', content_rowid='id', tokenize='unicode61'
 );
@@ -125,6 +128,9 @@ class KnowledgeStore:
         )
         self._lock = threading.RLock()
         self._closed = False
+        # Whether the last batch was all unchanged: only then is the next one first
+        # checked without the write lock (a first sync never pays for that check).
+        self._expect_unchanged = True
         try:
             if max_bytes is not None:
                 # A cap on the store's size: past it a batch fails cleanly (and is rolled
@@ -161,6 +167,9 @@ class KnowledgeStore:
         inserted = updated = unchanged = 0
         with self._lock:
             self._ensure_open()
+            if self._expect_unchanged and self._all_unchanged(groups):
+                return WriteCounts(unchanged=len(rows))
+            self._expect_unchanged = False
             with transaction(self._conn, self.path, WHAT):
                 for source, group in groups.items():
                     known = self._known_hashes(source, group)
@@ -176,9 +185,13 @@ class KnowledgeStore:
                         else:
                             updated += 1
                         final[doc_id] = row
-                    new_rows = [r for k, r in final.items() if k not in known]
+                    new_rows = [
+                        (*r[:7], r[7].isoformat(), *r[8:])
+                        for k, r in final.items()
+                        if k not in known
+                    ]
                     changed = [
-                        (*r[2:], r[0], r[1])
+                        (*r[2:7], r[7].isoformat(), *r[8:], r[0], r[1])
                         for k, r in final.items()
                         if k in known and known[k] != r[11]
                     ]
@@ -186,7 +199,30 @@ class KnowledgeStore:
                         self._conn.executemany(_INSERT, new_rows)
                     if changed:
                         self._conn.executemany(_UPDATE, changed)
+        self._expect_unchanged = inserted == updated == 0
         return WriteCounts(inserted, updated, unchanged)
+
+    def _all_unchanged(self, groups: dict[str, list[StoredRow]]) -> bool:
+        """Whether every row equals its stored copy, read from one snapshot without the
+        write lock: a re-sync of unchanged data then costs a lookup, not a write
+        transaction. Any difference sends the batch to the locked path, which reads again."""
+        # One SELECT is a snapshot by itself; several need a read transaction around them.
+        several = len(groups) > 1 or len(next(iter(groups.values()))) > _LOOKUP_CHUNK
+        try:
+            if several:
+                self._conn.execute("BEGIN")
+            try:
+                for source, group in groups.items():
+                    get = self._known_hashes(source, group).get
+                    for row in group:
+                        if get(row[1]) != row[11]:
+                            return False
+                return True
+            finally:
+                if several:
+                    self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.path, WHAT) from exc
 
     def _known_hashes(self, source: str, rows: list[StoredRow]) -> dict[str, str]:
         """doc_id -> stored content hash, for the ids of ``rows`` already in the store."""
