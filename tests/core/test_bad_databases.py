@@ -19,6 +19,7 @@ from syncdeck import (
     DatabaseCorruptError,
     DatabaseLockedError,
     DatabaseReadOnlyError,
+    DatabaseVersionError,
     IngestionPipeline,
     KnowledgeStore,
     SyncEngine,
@@ -45,6 +46,31 @@ def test_store_file_that_is_not_a_database(tmp_path: Path) -> None:
     with pytest.raises(DatabaseCorruptError, match="knowledge store"):
         KnowledgeStore(path)
     assert path.read_text() == "hello"
+
+
+@pytest.mark.parametrize("which", ["store", "state"])
+def test_database_from_a_newer_version_is_refused_not_downgraded(
+    tmp_path: Path, which: str
+) -> None:
+    path = tmp_path / f"{which}.db"
+
+    def open_it() -> None:
+        if which == "store":
+            KnowledgeStore(path).close()
+        else:
+            SyncEngine(IngestionPipeline(KnowledgeStore(":memory:")), state_db=path).close()
+
+    open_it()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA user_version=99")
+    conn.close()
+    with pytest.raises(DatabaseVersionError) as info:
+        open_it()
+    message = str(info.value)
+    assert str(path) in message and "newer syncdeck (schema version 99" in message
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 99
+    conn.close()
 
 
 def test_truncated_database_is_reported_not_replaced(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from syncdeck.core.errors import (
     DatabaseError,
     DatabaseLockedError,
     DatabaseReadOnlyError,
+    DatabaseVersionError,
     StateWriteError,
     StoreWriteError,
 )
@@ -172,6 +173,25 @@ def transaction(conn: sqlite3.Connection, path: str, what: str) -> Iterator[sqli
         if isinstance(exc, sqlite3.Error):
             raise translate_error(exc, path, what) from exc
         raise
+
+
+def ensure_schema(
+    conn: sqlite3.Connection, path: str, what: str, script: str, version: int
+) -> None:
+    """Create or upgrade the schema (every statement idempotent) in one transaction; a
+    file from a newer syncdeck is refused rather than downgraded."""
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > version:
+        raise DatabaseVersionError(
+            path,
+            f"this {what} was written by a newer syncdeck (schema version {found}, this "
+            f"one knows up to {version}); upgrade syncdeck or point it at another file",
+        )
+    if found != version:
+        with transaction(conn, path, what):
+            for statement in split_script(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={version}")
 
 
 def split_script(script: str) -> list[str]:

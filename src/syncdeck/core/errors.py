@@ -28,6 +28,10 @@ class DatabaseReadOnlyError(DatabaseError):
     """The file or its folder cannot be written."""
 
 
+class DatabaseVersionError(DatabaseError):
+    """The file was written by a newer syncdeck; it is left as it is, never downgraded."""
+
+
 class StoreWriteError(DatabaseError):
     """The knowledge store failed while writing a batch (disk full, I/O error...)."""
 

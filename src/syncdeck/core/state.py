@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from syncdeck.core.database import open_database, split_script, transaction, translate_error
+from syncdeck.core.database import ensure_schema, open_database, transaction, translate_error
 from syncdeck.core.documents import utcnow
 from syncdeck.core.errors import (
     DatabaseError,
@@ -271,12 +271,7 @@ class StateStore:
         self._live: dict[int, threading.Event | None] = {}
         atexit.register(_close_at_exit, weakref.ref(self))
         try:
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION:
-                with self._tx():
-                    for statement in split_script(SCHEMA):
-                        self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            ensure_schema(self._conn, self.path, WHAT, SCHEMA, SCHEMA_VERSION)
         except BaseException:
             self._conn.close()
             raise

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from syncdeck.core.database import open_database, split_script, transaction, translate_error
+from syncdeck.core.database import ensure_schema, open_database, transaction, translate_error
 
 WHAT = "knowledge store"
 SCHEMA_VERSION = 2
@@ -137,12 +137,7 @@ class KnowledgeStore:
                 # back) instead of filling the disk.
                 page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
                 self._conn.execute(f"PRAGMA max_page_count={max(1, max_bytes // page_size)}")
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION:
-                with transaction(self._conn, self.path, WHAT):
-                    for statement in split_script(SCHEMA):
-                        self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            ensure_schema(self._conn, self.path, WHAT, SCHEMA, SCHEMA_VERSION)
         except sqlite3.Error as exc:
             self._conn.close()
             raise translate_error(exc, self.path, WHAT) from exc
@@ -199,7 +194,7 @@ class KnowledgeStore:
                         self._conn.executemany(_INSERT, new_rows)
                     if changed:
                         self._conn.executemany(_UPDATE, changed)
-        self._expect_unchanged = inserted == updated == 0
+            self._expect_unchanged = inserted == updated == 0
         return WriteCounts(inserted, updated, unchanged)
 
     def _all_unchanged(self, groups: dict[str, list[StoredRow]]) -> bool:
