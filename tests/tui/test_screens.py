@@ -43,6 +43,13 @@ async def test_filter_narrows_the_list_and_escape_restores_it(make_context: Any)
         assert names(app) == ["alpha", "beta", "gamma"]  # in configuration order again
         assert app.selected == "gamma"
         assert not app.filter_input.display
+        await pilot.press("slash", *"alp", "enter")
+        assert names(app) == ["alpha"]
+        assert isinstance(app.focused, ConnectorTable)
+        await pilot.press("escape")  # from the list, too
+        assert names(app) == ["alpha", "beta", "gamma"]
+        assert not app.filter_input.display
+        assert isinstance(app.focused, ConnectorTable)
 
 
 async def test_history_lists_runs_newest_first(make_context: Any) -> None:

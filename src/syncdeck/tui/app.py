@@ -99,6 +99,7 @@ class SyncdeckApp(App[int]):
         Binding("h", "history", "History"),
         Binding("i", "inspect", "Inspect"),
         Binding("slash", "filter", "Filter", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -328,6 +329,11 @@ class SyncdeckApp(App[int]):
         field = self.filter_input
         field.display = True
         field.focus()
+
+    def action_clear_filter(self) -> None:
+        """Escape from the list clears a filter left applied after Enter."""
+        if self.filter_text or self.filter_input.display:
+            self.filter_input.action_clear()
 
     @on(FilterInput.Changed, "#filter")
     def _filter_changed(self, event: FilterInput.Changed) -> None:
