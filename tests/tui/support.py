@@ -14,6 +14,7 @@ from syncdeck.app.config import Config, ConnectorSpec, Defaults
 from syncdeck.app.context import AppContext
 from syncdeck.core.connector import BaseConnector
 from syncdeck.tui.app import SyncdeckApp
+from syncdeck.tui.screens.inspect import InspectScreen
 
 Factory = Callable[[], BaseConnector]
 
@@ -75,3 +76,13 @@ async def wait_for_event(pilot: Pilot[Any], event: Any, *, timeout: float = 10.0
     """Wait for a threading.Event without blocking the app's loop."""
     await wait_until(pilot, event.is_set, timeout=timeout, what="a connector to reach its hold")
     await asyncio.sleep(0)
+
+
+async def open_inspect(pilot: Pilot[Any]) -> InspectScreen:
+    """Press ``i`` and wait for the dry run's report (or its timeout) to be shown."""
+    await pilot.press("i")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, InspectScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, InspectScreen)
+    await wait_until(pilot, lambda: screen.report is not None)
+    return screen

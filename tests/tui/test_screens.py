@@ -10,11 +10,10 @@ from textual.widgets import DataTable
 
 from syncdeck.tui.screens.help import HelpScreen
 from syncdeck.tui.screens.history import HistoryScreen
-from syncdeck.tui.screens.inspect import InspectScreen
 from syncdeck.tui.status import DisplayStatus
 from syncdeck.tui.widgets.connector_table import ConnectorTable
 
-from .support import RecordingApp, wait_until
+from .support import RecordingApp, open_inspect, wait_until
 from .tui_connectors import Counted, Held, Sloppy
 
 
@@ -84,11 +83,7 @@ async def test_inspect_shows_items_and_warnings_and_writes_nothing(make_context:
     context = make_context({"sloppy": lambda: Sloppy("sloppy")})
     app = RecordingApp(context)
     async with app.run_test() as pilot:
-        await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, InspectScreen))
-        screen = app.screen
-        assert isinstance(screen, InspectScreen)
-        await wait_until(pilot, lambda: screen.report is not None)
+        screen = await open_inspect(pilot)
         table = screen.query_one("#inspect-table", DataTable)
         assert table.row_count == 5
         notes = str(screen.query_one("#inspect-notes-text").render())
@@ -105,11 +100,7 @@ async def test_inspect_starts_at_the_saved_cursor_and_f_starts_over(make_context
     context.engine.set_cursor("notes", "20")
     app = RecordingApp(context)
     async with app.run_test() as pilot:
-        await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, InspectScreen))
-        screen = app.screen
-        assert isinstance(screen, InspectScreen)
-        await wait_until(pilot, lambda: screen.report is not None)
+        screen = await open_inspect(pilot)
         assert screen.report is not None and screen.report.items[0].doc_id == "notes-00021"
         await pilot.press("f")
         await wait_until(pilot, lambda: screen.report is not None and screen.from_start)
@@ -122,11 +113,7 @@ async def test_inspect_of_a_blocked_connector_times_out(make_context: Any, relea
     context = make_context({"stuck": lambda: Held("stuck", held, release, before=2, every=1)})
     app = RecordingApp(context, inspect_timeout=0.3)
     async with app.run_test() as pilot:
-        await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, InspectScreen))
-        screen = app.screen
-        assert isinstance(screen, InspectScreen)
-        await wait_until(pilot, lambda: screen.report is not None)
+        screen = await open_inspect(pilot)
         assert screen.report is not None and screen.report.timed_out
         assert "timed out waiting for the connector" in str(
             screen.query_one("#inspect-notes-text").render()

@@ -15,9 +15,8 @@ from textual.pilot import Pilot
 
 from syncdeck.core.events import RunStatus
 from syncdeck.tui.screens.history import HistoryScreen
-from syncdeck.tui.screens.inspect import InspectScreen
 
-from .support import RecordingApp, UIContext, wait_until
+from .support import RecordingApp, UIContext, open_inspect, wait_until
 from .tui_connectors import Counted, Held, Sloppy
 
 SIZE = (80, 24)
@@ -132,11 +131,7 @@ def test_inspect(snap_compare: Any, make_context: Any, frozen: Any) -> None:
     app = make_app(context, frozen)
 
     async def run_before(pilot: Pilot[Any]) -> None:
-        await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, InspectScreen))
-        screen = app.screen
-        assert isinstance(screen, InspectScreen)
-        await wait_until(pilot, lambda: screen.report is not None)
+        await open_inspect(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
