@@ -14,6 +14,11 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "Document": "syncdeck.core.documents",
     "Checkpoint": "syncdeck.core.documents",
+    "Deleted": "syncdeck.core.documents",
+    "Unchanged": "syncdeck.core.documents",
+    "ListingComplete": "syncdeck.core.documents",
+    "StoredDocuments": "syncdeck.core.connector",
+    "RunCounts": "syncdeck.core.counters",
     "BaseConnector": "syncdeck.core.connector",
     "KnowledgeStore": "syncdeck.core.store",
     "SearchHit": "syncdeck.core.store",
@@ -56,14 +61,17 @@ __all__ = [
     "DatabaseLockedError",
     "DatabaseReadOnlyError",
     "DatabaseVersionError",
+    "Deleted",
     "Document",
     "DocumentRejected",
     "IngestResult",
     "IngestionPipeline",
     "KnowledgeStore",
+    "ListingComplete",
     "NothingToUndo",
     "RejectedRecord",
     "Rejection",
+    "RunCounts",
     "RunFinished",
     "RunRecord",
     "RunStarted",
@@ -71,9 +79,11 @@ __all__ = [
     "SearchHit",
     "StateWriteError",
     "StoreWriteError",
+    "StoredDocuments",
     "SyncAlreadyRunning",
     "SyncEngine",
     "SyncdeckError",
+    "Unchanged",
     "UnknownConnectorError",
 ]
 
@@ -92,8 +102,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from syncdeck.core.connector import BaseConnector
-    from syncdeck.core.documents import Checkpoint, Document
+    from syncdeck.core.connector import BaseConnector, StoredDocuments
+    from syncdeck.core.counters import RunCounts
+    from syncdeck.core.documents import (
+        Checkpoint,
+        Deleted,
+        Document,
+        ListingComplete,
+        Unchanged,
+    )
     from syncdeck.core.engine import SyncEngine
     from syncdeck.core.errors import (
         ConfigError,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from syncdeck.cli.status import state_label
+from syncdeck.core.counters import RunCounts
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import ConnectorState, RunRecord
 
@@ -15,8 +16,8 @@ T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 RUN = RunRecord(
     run_id=1, connector_id="c", status=RunStatus.SUCCEEDED, started_at=T0,
     finished_at=T0 + timedelta(seconds=5), heartbeat=T0, pid=1, host="h", since=None,
-    cursor_start=None, cursor_end="9", documents=9, inserted=9, updated=0, unchanged=0,
-    rejected=0, batches=1, items_synced=9, error=None, traceback=None,
+    cursor_start=None, cursor_end="9", counts=RunCounts(9, 9, 0, 0, 0, 1), items_synced=9,
+    error=None, traceback=None,
 )  # fmt: skip
 STATE = ConnectorState("c", 9, "9", T0, None, active=None, last_run=RUN)
 

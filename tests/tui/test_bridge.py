@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+from syncdeck.core.counters import RunCounts
 from syncdeck.core.events import (
     BatchCommitted,
     DocumentRejected,
@@ -20,9 +21,9 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def batch(n: int, *, cid: str = "fast", run_id: int = 7, rejected: int = 0) -> BatchCommitted:
-    return BatchCommitted(
-        cid, run_id, n, 100, 100 - rejected, 0, 0, rejected, str(n * 100), n * 100, n * 100, 0.1
-    )
+    batch = RunCounts(100, 100 - rejected, 0, 0, rejected, 1)
+    totals = RunCounts(n * 100, n * (100 - rejected), 0, 0, n * rejected, n)
+    return BatchCommitted(cid, run_id, batch, totals, str(n * 100), n * 100, 0.1)
 
 
 def test_many_batches_from_a_thread_become_one_bounded_update() -> None:
@@ -57,7 +58,7 @@ def test_finished_run_keeps_its_error_and_redacts_secrets() -> None:
     bridge(batch(1, cid="mail", run_id=3))
     bridge(
         RunFinished(
-            "mail", 3, RunStatus.FAILED, 120, 100, 0, 0, 0, 1, 110, "100", 0.5,
+            "mail", 3, RunStatus.FAILED, RunCounts(120, 100, 0, 0, 0, 1), 110, "100", 0.5,
             "PermissionError: token hunter2 refused", "Traceback...\nPermissionError: hunter2",
         )
     )  # fmt: skip

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from syncdeck import Checkpoint, Document
+from syncdeck.core.counters import RunCounts
 from syncdeck.core.errors import ConfigError
 from syncdeck.core.events import RunStatus
 from syncdeck.tui.status import DisplayStatus
@@ -269,7 +270,8 @@ async def test_an_event_flood_is_coalesced_into_bounded_repaints(make_context: A
         def flood() -> None:
             app.bridge(RunStarted("fast", 1, BASE_TIME, None, None, 0))
             for n in range(1, 20_001):
-                app.bridge(BatchCommitted("fast", 1, n, 1, 1, 0, 0, 0, str(n), n, n, n / 20_000))
+                batch, totals = RunCounts(1, 1, 0, 0, 0, 1), RunCounts(n, n, 0, 0, 0, n)
+                app.bridge(BatchCommitted("fast", 1, batch, totals, str(n), n, n / 20_000))
 
         thread = threading.Thread(target=flood)
         thread.start()

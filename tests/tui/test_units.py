@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from syncdeck.core.counters import RunCounts
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import ConnectorState, RunRecord
 from syncdeck.tui import formatting as fmt
@@ -51,7 +52,7 @@ def test_cursor_is_shortened_in_the_middle_and_blank_ones_are_visible() -> None:
 def record(run_id: int, status: RunStatus, *, pid: int = 4242, host: str = "other") -> RunRecord:
     return RunRecord(
         run_id, "c", status, NOW, None if status is RunStatus.RUNNING else NOW, NOW, pid, host,
-        None, None, "50", 50, 50, 0, 0, 0, 1, 50, None, None,
+        None, None, "50", RunCounts(50, 50, 0, 0, 0, 1), 50, None, None,
     )  # fmt: skip
 
 

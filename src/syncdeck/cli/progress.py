@@ -61,13 +61,13 @@ class ConnectorProgress:
             self.clock = time.monotonic()
             self.items_synced, self.cursor = event.items_synced, event.cursor
         elif isinstance(event, BatchCommitted):
-            self.documents, self.items_synced = event.documents, event.items_synced
-            self.batches, self.cursor, self.elapsed = event.batch, event.cursor, event.elapsed
-            self.inserted += event.inserted
-            self.updated += event.updated
-            self.unchanged += event.unchanged
+            totals = event.totals
+            self.documents, self.items_synced = totals.documents, event.items_synced
+            self.batches, self.cursor, self.elapsed = totals.batches, event.cursor, event.elapsed
+            self.inserted, self.updated = totals.inserted, totals.updated
+            self.unchanged, self.rejected = totals.unchanged, totals.rejected
         elif isinstance(event, DocumentRejected):
-            self.rejected += 1
+            self.rejected = event.rejected
         elif isinstance(event, RunFinished):
             self.status, self.finished = str(event.status), True
             self.documents, self.items_synced = event.documents, event.items_synced

@@ -1,12 +1,45 @@
-"""The connector contract: a class that yields documents and checkpoint markers."""
+"""The connector contract: a class that yields documents and markers, and the read-only
+view of what the store already holds of it."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from syncdeck.core.documents import Checkpoint, Document
+from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
+
+SyncItem = Document | Checkpoint | Deleted | Unchanged | ListingComplete
+
+
+class StoredDocuments:
+    """What the store holds of one connector: its document ids and the version each was
+    stored with. The engine binds a live view to ``BaseConnector.stored`` for the length
+    of a run; outside a run (a dry run, a test) the view is empty, so a connector that
+    consults it simply reads everything.
+    """
+
+    def versions(self, doc_ids: Iterable[str]) -> dict[str, str | None]:
+        """``doc_id -> stored version`` for those of ``doc_ids`` that are stored
+        (``None`` for a document stored without a version)."""
+        return {}
+
+    def version(self, doc_id: str) -> str | None:
+        """The stored version of one document (``None`` if it is not stored)."""
+        return self.versions([doc_id]).get(doc_id)
+
+    def ids(self) -> Iterator[str]:
+        """Every stored document id of this connector."""
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and doc_id in self.versions([doc_id])
+
+
+NOTHING_STORED = StoredDocuments()
 
 
 class BaseConnector(ABC):
@@ -22,15 +55,17 @@ class BaseConnector(ABC):
     # Values of secret parameters (set by the registry from the config): the engine masks
     # them in error messages and tracebacks before they reach the state DB or any listener.
     secret_values: tuple[str, ...] = ()
+    # What the store holds of this connector, bound by the engine during a run.
+    stored: StoredDocuments = NOTHING_STORED
 
     @abstractmethod
-    def sync(
-        self, *, since: datetime | None, cursor: str | None
-    ) -> Iterator[Document | Checkpoint]:
+    def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         """Yield documents, with a ``Checkpoint`` after each resumable position.
 
         ``cursor`` is the last checkpoint the engine stored (``None`` on a first run or
         after a reset); ``since`` is the aware-UTC start of the last successful run.
+        A connector that mirrors its source may also yield ``Deleted``, ``Unchanged`` and
+        ``ListingComplete`` markers (docs/architecture.md, "The mirror contract").
         """
 
     def close(self) -> None:  # noqa: B027 - optional hook, default does nothing

@@ -1,4 +1,6 @@
-"""The two things a connector yields: documents, and checkpoint markers between them."""
+"""What a connector yields: documents, and markers between them (a checkpoint, a deletion,
+an unchanged document, the end of a full listing). See docs/architecture.md, "The sync
+contract" and "The mirror contract"."""
 
 from __future__ import annotations
 
@@ -23,7 +25,10 @@ class Document:
     """One item of a source: a message, a note, a record.
 
     ``(source, doc_id)`` identifies it in the store; re-yielding it with other content
-    updates the stored copy.
+    updates the stored copy. ``version`` is the source's own change token (a file's
+    mtime and size, an ETag, a row's ``updated_at``): stored beside the document, it lets
+    a connector skip re-reading what did not change (see ``BaseConnector.stored``). It is
+    not part of the content: a new version with the same content is "unchanged".
     """
 
     doc_id: str
@@ -37,6 +42,7 @@ class Document:
     thread_id: str | None = None
     url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    version: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.timestamp, datetime):
@@ -52,3 +58,37 @@ class Checkpoint:
     """
 
     cursor: str | None
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """A marker: document ``doc_id`` is gone from the source.
+
+    The engine removes it from the store in the transaction of the batch it arrives in
+    (deleting what is not stored is a no-op), so a deletion survives a crash like a write.
+    """
+
+    doc_id: str
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A marker: document ``doc_id`` is still in the source, exactly as stored.
+
+    A connector that lists its whole source yields this instead of re-reading an item whose
+    stored version (``BaseConnector.stored``) equals the source's. It costs no store write
+    and counts as an unchanged document.
+    """
+
+    doc_id: str
+
+
+@dataclass(frozen=True)
+class ListingComplete:
+    """A marker: this run has yielded every document of the source, each as a ``Document``
+    or an ``Unchanged`` marker.
+
+    When the run then succeeds, the engine deletes this connector's stored documents that
+    the run did not yield (renamed, moved or deleted at the source), unless that is more
+    than the deletion guard allows. A failed, cancelled or partial run deletes nothing.
+    """

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from syncdeck.core.connector import BaseConnector
+from syncdeck.core.counters import RunCounts
 from syncdeck.core.documents import Checkpoint
 from syncdeck.core.errors import SyncdeckError
 from syncdeck.core.events import (
@@ -32,7 +33,6 @@ from syncdeck.core.state import (
     ConnectorState,
     QuarantineEntry,
     RejectedRecord,
-    RunProgress,
     RunRecord,
     StateStore,
 )
@@ -225,8 +225,9 @@ class _Run:
         self.rows: list[StoredRow] = []
         self.quarantine: list[QuarantineEntry] = []
         self.batch_items = 0
-        self.documents = self.inserted = self.updated = self.unchanged = 0
-        self.rejected = self.batches = 0
+        # Live counters of the hot loop; what committed batches counted is in ``committed``.
+        self.documents = self.rejected = 0
+        self.committed = RunCounts()
         self.valid_seen = 0
         self.valid_committed = 0
         self.pending: tuple[str | None, int] | None = None
@@ -294,12 +295,7 @@ class _Run:
                     self.connector_id,
                     self.run_id,
                     status,
-                    self.documents,
-                    self.inserted,
-                    self.updated,
-                    self.unchanged,
-                    self.rejected,
-                    self.batches,
+                    self.totals(),
                     self.items_synced,
                     self.cursor,
                     time.monotonic() - self.t0,
@@ -310,7 +306,19 @@ class _Run:
         self.finished = True
         if error is not None:
             raise error
-        return self.inserted + self.updated
+        return self.committed.written
+
+    def totals(self) -> RunCounts:
+        """The run's counts so far."""
+        committed = self.committed
+        return RunCounts(
+            self.documents,
+            committed.inserted,
+            committed.updated,
+            committed.unchanged,
+            self.rejected,
+            committed.batches,
+        )
 
     def _consume(self, iterator: Iterator[Any]) -> RunStatus:
         """The hot loop: everything per item is kept to a few local operations."""
@@ -372,20 +380,21 @@ class _Run:
         )
         self.emit(
             DocumentRejected(
-                self.connector_id, self.run_id, item_no, rejection.doc_id, rejection.reason
+                self.connector_id,
+                self.run_id,
+                item_no,
+                rejection.doc_id,
+                rejection.reason,
+                self.rejected,
             )
         )
 
     def _flush(self, *, end: bool) -> None:
         """Store the held batch (durable), then commit the newest cursor it covers."""
         size = self.batch_items
-        inserted = updated = unchanged = 0
+        written = RunCounts()
         if self.rows:
-            result = self.engine.pipeline.write(self.rows)
-            inserted, updated, unchanged = result.inserted, result.updated, result.unchanged
-            self.inserted += inserted
-            self.updated += updated
-            self.unchanged += unchanged
+            written = self.engine.pipeline.write(self.rows).counts
             self.rows.clear()
         rejected_now = len(self.quarantine)
         if end:
@@ -401,8 +410,16 @@ class _Run:
         self.last_flush = self.last_beat = time.monotonic()
         if not (size or move or covered or self.quarantine):
             return
-        if size:
-            self.batches += 1
+        batch = RunCounts(
+            size,
+            written.inserted,
+            written.updated,
+            written.unchanged,
+            rejected_now,
+            1 if size else 0,
+        )
+        self.committed = self.committed + batch
+        totals = self.totals()
         self.items_synced = self.engine.state.commit_batch(
             self.connector_id,
             self.run_id,
@@ -410,14 +427,7 @@ class _Run:
             move_cursor=move,
             covered=covered,
             items_synced=self.items_synced,
-            progress=RunProgress(
-                self.documents,
-                self.inserted,
-                self.updated,
-                self.unchanged,
-                self.rejected,
-                self.batches,
-            ),
+            progress=totals,
             quarantine=self.quarantine,
         )
         self.valid_committed += covered
@@ -430,15 +440,10 @@ class _Run:
                 BatchCommitted(
                     self.connector_id,
                     self.run_id,
-                    self.batches,
-                    size,
-                    inserted,
-                    updated,
-                    unchanged,
-                    rejected_now,
+                    batch,
+                    totals,
                     self.cursor,
                     self.items_synced,
-                    self.documents,
                     time.monotonic() - self.t0,
                 )
             )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from syncdeck.core.counters import RunCounts
+
 
 class RunStatus(StrEnum):
     RUNNING = "running"
@@ -28,18 +30,30 @@ class RunStarted:
 
 @dataclass(frozen=True)
 class BatchCommitted:
+    """A batch is durably stored and its checkpoint committed.
+
+    ``batch`` counts this batch alone (``documents`` is its size, ``batches`` is 1);
+    ``totals`` counts the run so far, this batch included. A front end shows ``totals``
+    as they are: it never adds batches up itself.
+    """
+
     connector_id: str
     run_id: int
-    batch: int  # 1-based number of this batch in the run
-    size: int  # documents handed to the pipeline in this batch
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
+    batch: RunCounts
+    totals: RunCounts
     cursor: str | None  # the committed cursor after this batch
     items_synced: int  # the checkpoint's total after this batch
-    documents: int  # documents seen so far in this run
     elapsed: float  # seconds since the run started
+
+    @property
+    def number(self) -> int:
+        """1-based number of this batch in the run."""
+        return self.totals.batches
+
+    @property
+    def size(self) -> int:
+        """Documents handed to the pipeline in this batch."""
+        return self.batch.documents
 
 
 @dataclass(frozen=True)
@@ -49,19 +63,17 @@ class DocumentRejected:
     item: int  # 1-based position in the connector's output
     doc_id: str | None
     reason: str
+    rejected: int = 0  # the run's rejections so far, this one included
 
 
 @dataclass(frozen=True)
 class RunFinished:
+    """The run row is closed; ``totals`` are the run's final counts."""
+
     connector_id: str
     run_id: int
     status: RunStatus
-    documents: int
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-    batches: int
+    totals: RunCounts
     items_synced: int
     cursor: str | None
     elapsed: float
@@ -69,8 +81,32 @@ class RunFinished:
     traceback: str | None = None
 
     @property
+    def documents(self) -> int:
+        return self.totals.documents
+
+    @property
+    def inserted(self) -> int:
+        return self.totals.inserted
+
+    @property
+    def updated(self) -> int:
+        return self.totals.updated
+
+    @property
+    def unchanged(self) -> int:
+        return self.totals.unchanged
+
+    @property
+    def rejected(self) -> int:
+        return self.totals.rejected
+
+    @property
+    def batches(self) -> int:
+        return self.totals.batches
+
+    @property
     def written(self) -> int:
-        return self.inserted + self.updated
+        return self.totals.written
 
 
 SyncEvent = RunStarted | BatchCommitted | DocumentRejected | RunFinished

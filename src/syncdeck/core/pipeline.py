@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
+from syncdeck.core.counters import RunCounts
 from syncdeck.core.documents import Document
 from syncdeck.core.store import KnowledgeStore, StoredRow
 
@@ -36,14 +37,27 @@ class Rejection:
 
 @dataclass
 class IngestResult:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
+    """What one :meth:`IngestionPipeline.ingest_batch` did: the store's counts and the
+    documents refused, with their reasons."""
+
+    counts: RunCounts = field(default_factory=RunCounts)
     rejected: list[Rejection] = field(default_factory=list)
 
     @property
+    def inserted(self) -> int:
+        return self.counts.inserted
+
+    @property
+    def updated(self) -> int:
+        return self.counts.updated
+
+    @property
+    def unchanged(self) -> int:
+        return self.counts.unchanged
+
+    @property
     def written(self) -> int:
-        return self.inserted + self.updated
+        return self.counts.written
 
     @property
     def total(self) -> int:
@@ -222,8 +236,7 @@ class IngestionPipeline:
             return Rejection(safe_doc_id(item), str(exc), describe_payload(item))
 
     def write(self, rows: list[StoredRow]) -> IngestResult:
-        counts = self.store.write(rows)
-        return IngestResult(counts.inserted, counts.updated, counts.unchanged)
+        return IngestResult(self.store.write(rows))
 
     def ingest_batch(self, docs: Iterable[Any]) -> IngestResult:
         rows: list[StoredRow] = []

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from syncdeck.core.counters import RunCounts
 from syncdeck.core.database import ensure_schema, open_database, transaction, translate_error
 from syncdeck.core.documents import utcnow
 from syncdeck.core.errors import (
@@ -128,12 +129,7 @@ class RunRecord:
     since: datetime | None
     cursor_start: str | None
     cursor_end: str | None
-    documents: int
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-    batches: int
+    counts: RunCounts
     items_synced: int
     error: str | None
     traceback: str | None
@@ -144,8 +140,32 @@ class RunRecord:
         return max(0.0, (end - self.started_at).total_seconds())
 
     @property
+    def documents(self) -> int:
+        return self.counts.documents
+
+    @property
+    def inserted(self) -> int:
+        return self.counts.inserted
+
+    @property
+    def updated(self) -> int:
+        return self.counts.updated
+
+    @property
+    def unchanged(self) -> int:
+        return self.counts.unchanged
+
+    @property
+    def rejected(self) -> int:
+        return self.counts.rejected
+
+    @property
+    def batches(self) -> int:
+        return self.counts.batches
+
+    @property
     def written(self) -> int:
-        return self.inserted + self.updated
+        return self.counts.written
 
     @property
     def holder(self) -> str:
@@ -172,12 +192,7 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         since=_dt(row[8]),
         cursor_start=row[9],
         cursor_end=row[10],
-        documents=row[11],
-        inserted=row[12],
-        updated=row[13],
-        unchanged=row[14],
-        rejected=row[15],
-        batches=row[16],
+        counts=RunCounts(*row[11:17]),
         items_synced=row[17],
         error=row[18],
         traceback=row[19],
@@ -225,18 +240,6 @@ class CheckpointRow:
 
 
 EMPTY = CheckpointRow(0, None, None, None)
-
-
-@dataclass(frozen=True)
-class RunProgress:
-    """Counters of a run, written with each state commit."""
-
-    documents: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    batches: int = 0
 
 
 @dataclass(frozen=True)
@@ -537,7 +540,7 @@ class StateStore:
         move_cursor: bool,
         covered: int,
         items_synced: int,
-        progress: RunProgress,
+        progress: RunCounts,
         quarantine: list[QuarantineEntry],
     ) -> int:
         """One transaction after a durable store batch; returns the new items_synced.

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from syncdeck.core.counters import RunCounts
 from syncdeck.core.database import ensure_schema, open_database, transaction, translate_error
 
 WHAT = "knowledge store"
@@ -102,13 +103,6 @@ class SearchHit:
     doc_type: str
 
 
-@dataclass(frozen=True)
-class WriteCounts:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
 class KnowledgeStore:
     """SQLite store with an FTS5 index kept in step by triggers.
 
@@ -147,11 +141,11 @@ class KnowledgeStore:
 
     # -- writing -----------------------------------------------------------------------
 
-    def write(self, rows: list[StoredRow]) -> WriteCounts:
+    def write(self, rows: list[StoredRow]) -> RunCounts:
         """Upsert prepared rows in one transaction: new rows inserted, rows whose content
         hash changed updated, identical rows left alone (a hash comparison, no write)."""
         if not rows:
-            return WriteCounts()
+            return RunCounts()
         first_source = rows[0][0]
         if all(row[0] == first_source for row in rows):
             groups = {first_source: rows}
@@ -163,7 +157,7 @@ class KnowledgeStore:
         with self._lock:
             self._ensure_open()
             if self._expect_unchanged and self._all_unchanged(groups):
-                return WriteCounts(unchanged=len(rows))
+                return RunCounts(unchanged=len(rows))
             self._expect_unchanged = False
             with transaction(self._conn, self.path, WHAT):
                 for source, group in groups.items():
@@ -195,7 +189,7 @@ class KnowledgeStore:
                     if changed:
                         self._conn.executemany(_UPDATE, changed)
             self._expect_unchanged = inserted == updated == 0
-        return WriteCounts(inserted, updated, unchanged)
+        return RunCounts(inserted=inserted, updated=updated, unchanged=unchanged)
 
     def _all_unchanged(self, groups: dict[str, list[StoredRow]]) -> bool:
         """Whether every row equals its stored copy, read from one snapshot without the

@@ -161,29 +161,30 @@ class EventBridge:
         view = self._views.get(cid)
         if view is None or view.run_id != event.run_id:
             return
+        totals, batch = event.totals, event.batch
         self._views[cid] = replace(
             view,
-            documents=event.documents,
-            batches=event.batch,
-            inserted=view.inserted + event.inserted,
-            updated=view.updated + event.updated,
-            unchanged=view.unchanged + event.unchanged,
-            rejected=view.rejected + event.rejected,
+            documents=totals.documents,
+            batches=totals.batches,
+            inserted=totals.inserted,
+            updated=totals.updated,
+            unchanged=totals.unchanged,
+            rejected=totals.rejected,
             items_synced=event.items_synced,
             cursor=event.cursor,
         )
         counts = (
-            (event.inserted, "new"),
-            (event.updated, "updated"),
-            (event.unchanged, "unchanged"),
-            (event.rejected, "rejected"),
+            (batch.inserted, "new"),
+            (batch.updated, "updated"),
+            (batch.unchanged, "unchanged"),
+            (batch.rejected, "rejected"),
         )
         parts = [f"{count:,} {label}" for count, label in counts if count] or ["none stored"]
         self._log(
             cid,
-            f"batch {event.batch}: {event.size:,} docs ({', '.join(parts)}) · "
+            f"batch {event.number}: {event.size:,} docs ({', '.join(parts)}) · "
             f"cursor {fmt.cursor(event.cursor, 24)} · total {event.items_synced:,}",
-            "warning" if event.rejected else "info",
+            "warning" if batch.rejected else "info",
         )
 
     def _on_rejected(self, cid: str, event: DocumentRejected) -> None:

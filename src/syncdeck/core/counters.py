@@ -1,0 +1,34 @@
+"""The counters of a run: one type for what a store batch did, what a run has done so far,
+what the state database records and what events report (docs/architecture.md, "The run
+model")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    """How many documents a batch or a run handled, by outcome.
+
+    ``documents`` counts what the connector yielded (valid or not); ``batches`` the store
+    batches committed. The other counters say what became of the documents.
+    """
+
+    documents: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    batches: int = 0
+
+    @property
+    def written(self) -> int:
+        """Documents that changed the store (inserted or updated)."""
+        return self.inserted + self.updated
+
+    def __add__(self, other: RunCounts) -> RunCounts:
+        return RunCounts(*(getattr(self, f) + getattr(other, f) for f in COUNTER_NAMES))
+
+
+COUNTER_NAMES: tuple[str, ...] = tuple(f.name for f in fields(RunCounts))
