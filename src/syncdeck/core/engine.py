@@ -128,8 +128,9 @@ class SyncEngine:
         A connector error is recorded, then re-raised, after everything before it has
         been stored. A set ``cancel`` event stops the run between two items. A run that
         ends a complete listing deletes what the source no longer has, up to
-        ``delete_limit`` (a share of the connector's stored documents; the engine's own
-        by default) unless ``apply_deletes`` (docs/architecture.md, "The mirror contract").
+        ``delete_limit`` (a share of the connector's stored documents; by default the
+        connector's own ``delete_limit``, else the engine's) unless ``apply_deletes``
+        (docs/architecture.md, "The mirror contract").
         """
         connector_id = getattr(connector, "connector_id", "")
         if not isinstance(connector_id, str) or not connector_id:
@@ -147,6 +148,8 @@ class SyncEngine:
         except BaseException:
             _close_connector(connector)
             raise
+        if delete_limit is None:
+            delete_limit = getattr(connector, "delete_limit", None)
         limit = self.delete_limit if delete_limit is None else delete_limit
         run = _Run(self, connector, run_id, started, state.items_synced, cancel, on_event)
         run.delete_limit, run.apply_deletes = limit, apply_deletes
