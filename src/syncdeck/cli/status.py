@@ -15,9 +15,7 @@ if TYPE_CHECKING:
     from syncdeck.core.state import CheckpointChange, ConnectorState
 
 
-def state_label(
-    state: ConnectorState | None, last_change: CheckpointChange | None = None
-) -> str:
+def state_label(state: ConnectorState | None, last_change: CheckpointChange | None = None) -> str:
     """One word for what a connector is doing or how it last ended; ``last_change`` is
     the newest manual checkpoint edit (reset / cursor), which wins over an older run."""
     if state is None:

@@ -144,7 +144,8 @@ MIGRATIONS = {
     3: _to_version_3,
 }
 
-_INSERT = (
+INSERT_ROW = (  # a StoredRow (timestamp as text) and its owner
+
     f"INSERT INTO documents ({', '.join(ROW_COLUMNS)}, connector) "
     f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 1))})"
 )
@@ -302,7 +303,7 @@ class KnowledgeStore:
                         elif stored[1] != r.version or stored[2] != owner:
                             retagged.append((r.version, owner, r.source, doc_id))
                     if new_rows:
-                        self._conn.executemany(_INSERT, new_rows)
+                        self._conn.executemany(INSERT_ROW, new_rows)
                     if changed:
                         self._conn.executemany(_UPDATE, changed)
                     if retagged:
