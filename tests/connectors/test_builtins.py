@@ -28,7 +28,15 @@ def test_importing_the_package_imports_no_connector_module() -> None:
 
 
 def test_every_builtin_type_is_listed() -> None:
-    assert sorted(BUILTINS) == ["demo", "filesystem", "http", "jsonl", "mailbox", "sqlite"]
+    assert sorted(BUILTINS) == [
+        "demo",
+        "filesystem",
+        "http",
+        "imap",
+        "jsonl",
+        "mailbox",
+        "sqlite",
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(BUILTINS))
@@ -50,6 +58,7 @@ CONFIGS = {
     "mailbox": {"path": "mail.mbox"},
     "jsonl": {"path": "chat.jsonl", "thread_field": "channel"},
     "demo": {"count": 10, "delay": 0, "fail_at": 5},
+    "imap": {"host": "imap.example.org", "username": "me@example.org", "password": "hunter22"},
     "http": {
         "url": "https://api.example.org/v1/items?api_key=hunter22",
         "headers": {"Authorization": "Bearer hunter22"},
