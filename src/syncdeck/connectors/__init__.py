@@ -14,6 +14,7 @@ BUILTINS: dict[str, str] = {
     "sqlite": "syncdeck.connectors.sqlite:SqliteConnector",
     "http": "syncdeck.connectors.http:HttpConnector",
     "feed": "syncdeck.connectors.feed:FeedConnector",
+    "calendar": "syncdeck.connectors.calendar:CalendarConnector",
     "imap": "syncdeck.connectors.imap:ImapConnector",
     "demo": "syncdeck.connectors.demo:DemoConnector",
 }
