@@ -23,6 +23,7 @@ import pytest
 from servers.dovecot import REQUIRE_ENV, Dovecot, unavailable_reason
 from servers.tcp_proxy import CuttingProxy
 
+from syncdeck import IngestionPipeline, KnowledgeStore, SyncEngine
 from syncdeck.connectors.errors import CursorError, SourceError
 from syncdeck.connectors.imap import ImapConnector
 from syncdeck.connectors.imap_utf7 import decode_folder, encode_folder
@@ -454,3 +455,70 @@ def test_a_hand_edited_cursor_is_reported(account: Account) -> None:
     for cursor in ('{"INBOX": {"uid": 4}}', "12", '{"INBOX": {"uidvalidity": 1, "uid": -1}}'):
         with pytest.raises(CursorError, match="uidvalidity"):
             run(account.connector(), cursor=cursor)
+
+
+# --- through the engine into a real store -------------------------------------------------
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[tuple[SyncEngine, KnowledgeStore]]:
+    store = KnowledgeStore(tmp_path / "knowledge.db")
+    with SyncEngine(IngestionPipeline(store), state_db=tmp_path / "state.db") as sync_engine:
+        yield sync_engine, store
+    store.close()
+
+
+def test_expunged_mail_leaves_the_store(
+    account: Account, engine: tuple[SyncEngine, KnowledgeStore]
+) -> None:
+    sync_engine, store = engine
+    account.deliver("INBOX", messages(range(1, 11)))
+    assert sync_engine.sync(account.connector(batch_size=3)) == 10
+    account.server.expunge(account.user, "INBOX", [1, 2, 3, 4, 5, 6, 7])  # most of it
+    account.deliver("INBOX", messages(range(11, 12)))
+    assert sync_engine.sync(account.connector(batch_size=3)) == 1
+    record = sync_engine.runs("mail")[0]
+    assert record.status == "succeeded" and record.counts.deleted == 7
+    inbox = validity(account)
+    remaining = sorted(int(d.rsplit("/", 1)[1]) for d in store_ids(store))
+    assert remaining == [8, 9, 10, 11]
+    assert store.get("mail", f"INBOX/{inbox}/1") is None
+    assert sync_engine.get_checkpoint("mail")["items_synced"] == 4
+
+
+def test_a_uidvalidity_reset_resyncs_without_tripping_the_deletion_guard(
+    account: Account, engine: tuple[SyncEngine, KnowledgeStore]
+) -> None:
+    sync_engine, store = engine
+    account.deliver("INBOX", messages(range(1, 9)))
+    sync_engine.sync(account.connector())
+    old = validity(account)
+    account.server.doveadm("mailbox", "update", "-u", account.user, "--uid-validity",
+                           str(old + 7), "INBOX")  # fmt: skip
+    sync_engine.sync(account.connector())  # every stored id is replaced: no guard involved
+    record = sync_engine.runs("mail")[0]
+    assert record.status == "succeeded" and record.deletes_held == 0
+    assert (record.counts.inserted, record.counts.deleted) == (8, 8)
+    assert sorted(store_ids(store)) == sorted(f"INBOX/{old + 7}/{uid}" for uid in range(1, 9))
+    assert sync_engine.get_checkpoint("mail")["items_synced"] == 8
+
+
+def test_a_cut_connection_through_the_engine_loses_and_repeats_nothing(
+    account: Account, engine: tuple[SyncEngine, KnowledgeStore]
+) -> None:
+    sync_engine, store = engine
+    account.deliver("INBOX", messages(range(1, 41)))
+    proxy = CuttingProxy(("127.0.0.1", account.server.imap_port), cut_after=15_000, cuts=2)
+    try:
+        imap = account.connector(port=proxy.port, tls="none", batch_size=4)
+        assert sync_engine.sync(imap) == 40
+    finally:
+        proxy.close()
+    assert proxy.cut == 2
+    record = sync_engine.runs("mail")[0]
+    assert record.counts.documents == 40 and record.counts.inserted == 40
+    assert store.count(source="mail") == 40
+
+
+def store_ids(store: KnowledgeStore) -> list[str]:
+    return store.ids("mail")
