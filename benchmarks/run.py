@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import Row
 
-BENCHMARKS = ["ingest", "engine_overhead", "resync", "memory", "startup", "ui_load"]
+BENCHMARKS = ["ingest", "engine_overhead", "resync", "memory", "startup", "ui_load", "imap"]
 
 
 def main() -> int:

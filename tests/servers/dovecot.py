@@ -157,6 +157,21 @@ class Dovecot:
         finally:
             imap.logout()
 
+    def deliver_to_maildir(self, user: str, messages: list[bytes]) -> None:
+        """Mail written straight into the user's INBOX Maildir (``new/``), the way a local
+        delivery agent does: much faster than APPEND for thousands of messages."""
+        new = self.mail_root / user / "new"
+        for sub in ("new", "cur", "tmp"):
+            (self.mail_root / user / sub).mkdir(parents=True, exist_ok=True)
+        uid, gid = self._mail_owner()
+        for folder in (self.mail_root / user, *(self.mail_root / user).iterdir()):
+            os.chown(folder, uid, gid)
+        stamp = int(time.time())
+        for n, raw in enumerate(messages):
+            path = new / f"{stamp}.M{n:06d}P{os.getpid()}.syncdeck-test"
+            path.write_bytes(raw)
+            os.chown(path, uid, gid)
+
     def expunge(self, user: str, folder: str, uids: list[int]) -> None:
         imap = self.client(user)
         try:

@@ -88,7 +88,7 @@ class ImapConnector(BaseConnector):
         username: the login name (usually the full address)
         password: the login password or app password; use ${ENV} (never shown)
         port: the server port; 0 for the usual one (993 with "ssl", 143 otherwise)
-        folders: the folders to read, as the mail client names them (e.g. "INBOX", "Sent")
+        folders: the folders to read, as the mail client names them (default ["INBOX"])
         tls: "ssl" (TLS from the start), "starttls" (upgrade a plain connection; refused
             when the server does not offer it) or "none" (plain text, for a local server)
         ca_file: a PEM CA certificate (or the server's own) to trust, for a self-signed
