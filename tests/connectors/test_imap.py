@@ -295,6 +295,29 @@ def test_a_connection_cut_mid_fetch_resumes_after_the_last_uid(account: Account)
     assert kept < cut_session <= kept + 5  # the cut batch was re-fetched, nothing earlier
 
 
+def test_a_uidvalidity_change_seen_on_reconnecting_restarts_the_folder(account: Account) -> None:
+    account.deliver("INBOX", messages(range(1, 21)))
+    old = validity(account)
+
+    def reset() -> None:
+        account.server.doveadm("mailbox", "update", "-u", account.user, "--uid-validity",
+                               str(old + 3), "INBOX")  # fmt: skip
+
+    proxy = CuttingProxy(("127.0.0.1", account.server.imap_port), cut_after=12_000, on_cut=reset)
+    try:
+        imap = account.connector(port=proxy.port, tls="none", batch_size=4)
+        imap.sleep = lambda seconds: None
+        result = run(imap)
+    finally:
+        proxy.close()
+    assert proxy.cut == 1
+    before = [i for i in result.ids if i.startswith(f"INBOX/{old}/")]
+    after = [i for i in result.ids if i.startswith(f"INBOX/{old + 3}/")]
+    assert 0 < len(before) < 20 and len(before) % 4 == 0  # whole batches, then the reset
+    assert after == [f"INBOX/{old + 3}/{uid}" for uid in range(1, 21)]  # all, under new ids
+    assert json.loads(result.cursor) == {"INBOX": {"uidvalidity": old + 3, "uid": 20}}
+
+
 def test_reconnections_give_up_with_a_clear_error(account: Account) -> None:
     proxy = CuttingProxy(("127.0.0.1", account.server.imap_port), cut_after=10, cuts=10)
     waits: list[float] = []

@@ -9,14 +9,23 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 
 
 class CuttingProxy:
     """Forwards 127.0.0.1:``port`` to ``target``. The first ``cuts`` connections are closed
     once the server has sent ``cut_after`` bytes on them; later ones pass everything."""
 
-    def __init__(self, target: tuple[str, int], *, cut_after: int, cuts: int = 1) -> None:
+    def __init__(
+        self,
+        target: tuple[str, int],
+        *,
+        cut_after: int,
+        cuts: int = 1,
+        on_cut: Callable[[], None] | None = None,
+    ) -> None:
         self.target = target
+        self.on_cut = on_cut  # runs before the cut connection closes (change the server)
         self.cut_after = cut_after
         self.cuts_left = cuts
         self.connections = 0
@@ -56,6 +65,8 @@ class CuttingProxy:
                     sink.sendall(data[: limit - sent])
                     with self._lock:
                         self.cut += 1
+                    if self.on_cut is not None:
+                        self.on_cut()
                     break
                 sink.sendall(data)
                 sent += len(data)

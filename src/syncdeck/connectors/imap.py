@@ -142,6 +142,7 @@ class ImapConnector(BaseConnector):
         self.sleep: Callable[[float], None] = time.sleep  # how reconnections wait (replaceable)
         self._imap: imaplib.IMAP4 | None = None
         self._selected: str | None = None
+        self._validity = 0  # UIDVALIDITY of the selected folder
         self._stored_uids: dict[str, list[tuple[str, int, int]]] | None = None
 
     # -- description -------------------------------------------------------------------
@@ -177,7 +178,8 @@ class ImapConnector(BaseConnector):
     def _sync_folder(
         self, source: str, folder: str, state: dict[str, dict[str, int]]
     ) -> Iterator[SyncItem]:
-        validity, uids = self._retrying(folder, _uid_list)
+        uids = self._retrying(folder, _uid_list)
+        validity = self._validity
         done = state.get(folder)
         last = done["uid"] if done is not None and done["uidvalidity"] == validity else 0
         new = [uid for uid in uids if uid > last]
@@ -246,13 +248,10 @@ class ImapConnector(BaseConnector):
         backoff when the connection drops; ``validity`` is checked after a reconnect."""
         attempt = 0
         while True:
-            reconnected = self._imap is None
             try:
                 imap = self._select(folder)
-                if validity is not None and reconnected:
-                    current = _uidvalidity(imap)
-                    if current != validity:
-                        raise _ValidityChanged(folder)
+                if validity is not None and self._validity != validity:
+                    raise _ValidityChanged(folder)  # seen after a reconnection
                 return operation(imap)
             except _TRANSIENT as exc:
                 if isinstance(exc, ssl.SSLCertVerificationError):
@@ -277,6 +276,7 @@ class ImapConnector(BaseConnector):
                     f"cannot open folder {folder!r} ({_text(data)}); the server has: "
                     f"{', '.join(self._folder_names(imap)) or 'no folders'}"
                 )
+            self._validity = _uidvalidity(imap)
             self._selected = folder
         return imap
 
@@ -368,9 +368,8 @@ def doc_id(folder: str, uidvalidity: int, uid: int) -> str:
     return f"{folder}/{uidvalidity}/{uid}"
 
 
-def _uid_list(imap: imaplib.IMAP4) -> tuple[int, list[int]]:
-    """The selected folder's UIDVALIDITY and every UID in it, ascending."""
-    validity = _uidvalidity(imap)
+def _uid_list(imap: imaplib.IMAP4) -> list[int]:
+    """Every UID in the selected folder, ascending."""
     if "ESEARCH" in imap.capabilities:  # ranges ("1:5000,5002") instead of every number
         imap.untagged_responses.pop("ESEARCH", None)
         _ok(imap.uid("SEARCH", "RETURN", "(ALL)", "ALL"))
@@ -380,7 +379,7 @@ def _uid_list(imap: imaplib.IMAP4) -> tuple[int, list[int]]:
     else:
         data = _ok(imap.uid("SEARCH", "ALL"))
         uids = [int(n) for n in b" ".join(d for d in data if d).split()]
-    return validity, sorted(set(uids))
+    return sorted(set(uids))
 
 
 def _uidvalidity(imap: imaplib.IMAP4) -> int:
