@@ -57,10 +57,11 @@ def test_status_and_history(synced: Workspace) -> None:
     assert result.returncode == 0
     header, row = result.stdout.splitlines()[:2]
     assert header.split() == [
-        "RUN", "STATUS", "STARTED", "TOOK", "DOCS", "NEW", "UPD", "SAME", "REJ", "CURSOR",
+        "RUN", "STATUS", "STARTED", "TOOK", "DOCS", "NEW", "UPD", "SAME", "DEL", "REJ",
+        "CURSOR",
     ]  # fmt: skip
     cells = row.split()
-    assert cells[1] == "succeeded" and cells[5:10] == ["12", "12", "0", "0", "0"]
+    assert cells[1] == "succeeded" and cells[5:11] == ["12", "12", "0", "0", "0", "0"]
     assert cells[-3:] == ["none", "->", "'12'"]
     empty = synced.run("history", "endless")
     assert empty.returncode == 0 and empty.stdout.strip() == "endless: no runs yet"

@@ -38,6 +38,9 @@ class ConnectorProgress:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    deleted: int = 0
+    deletes_held: int = 0
+    notice: str | None = None
     cursor: str | None = None
     elapsed: float = 0.0
     error: str | None = None
@@ -60,12 +63,14 @@ class ConnectorProgress:
             self.status, self.started = "running", True
             self.clock = time.monotonic()
             self.items_synced, self.cursor = event.items_synced, event.cursor
+            self.notice = event.notice
         elif isinstance(event, BatchCommitted):
             totals = event.totals
             self.documents, self.items_synced = totals.documents, event.items_synced
             self.batches, self.cursor, self.elapsed = totals.batches, event.cursor, event.elapsed
             self.inserted, self.updated = totals.inserted, totals.updated
             self.unchanged, self.rejected = totals.unchanged, totals.rejected
+            self.deleted = totals.deleted
         elif isinstance(event, DocumentRejected):
             self.rejected = event.rejected
         elif isinstance(event, RunFinished):
@@ -74,6 +79,7 @@ class ConnectorProgress:
             self.inserted, self.updated = event.inserted, event.updated
             self.unchanged, self.rejected = event.unchanged, event.rejected
             self.batches, self.cursor, self.elapsed = event.batches, event.cursor, event.elapsed
+            self.deleted, self.deletes_held = event.deleted, event.deletes_held
             self.error = event.error
 
 
@@ -109,7 +115,8 @@ class Display:
                     f"({event.items_synced:,} items synced)"
                 )
             since = f", changes since {fmt.when(event.since)}" if event.since else ""
-            return f"{p.name}: started {where}{since}"
+            notice = f"\n{p.name}: {event.notice}" if event.notice else ""
+            return f"{p.name}: started {where}{since}{notice}"
         if isinstance(event, BatchCommitted):
             now = time.monotonic()
             if now - p.last_line < PLAIN_PROGRESS_INTERVAL:
@@ -138,9 +145,10 @@ class Display:
 
 
 def outcome_line(p: ConnectorProgress, redact: fmt.Redact) -> str:
+    deleted = f"{p.deleted:,} deleted, " if p.deleted else ""
     counts = (
         f"{p.documents:,} documents ({p.inserted:,} new, {p.updated:,} updated, "
-        f"{p.unchanged:,} unchanged, {p.rejected:,} rejected)"
+        f"{p.unchanged:,} unchanged, {deleted}{p.rejected:,} rejected)"
     )
     checkpoint = f"{p.items_synced:,} items synced, cursor {fmt.cursor_text(p.cursor, redact)}"
     took = fmt.duration(p.elapsed)

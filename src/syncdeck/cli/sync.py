@@ -48,10 +48,13 @@ class SyncRunner:
         connectors: dict[str, BaseConnector],
         max_concurrent: int,
         display: Display,
+        *,
+        apply_deletes: bool = False,
     ) -> None:
         self.context = context
         self.connectors = connectors
         self.max_concurrent = max_concurrent
+        self.apply_deletes = apply_deletes
         self.display = display
         self.progress = display.progress
         self.cancel = threading.Event()
@@ -67,7 +70,12 @@ class SyncRunner:
             self.queue.put((name, event))
 
         try:
-            self.context.engine.sync(connector, cancel=self.cancel, on_event=on_event)
+            self.context.engine.sync(
+                connector,
+                cancel=self.cancel,
+                on_event=on_event,
+                apply_deletes=self.apply_deletes,
+            )
         except BaseException as exc:
             self.queue.put(_Done(name, exc))
         else:
@@ -235,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
         display_class = LiveDisplay if _live_output() else Display
         display = display_class(progress, context.redact)
         limit = args.max_concurrent or context.max_concurrent
-        runner = SyncRunner(context, connectors, limit, display)
+        runner = SyncRunner(context, connectors, limit, display, apply_deletes=args.apply_deletes)
         code = runner.run()
         forced = runner.forced
         return code

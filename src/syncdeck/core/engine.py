@@ -32,6 +32,7 @@ from syncdeck.core.events import (
 from syncdeck.core.pipeline import IngestionPipeline, Rejection
 from syncdeck.core.redaction import redact_text
 from syncdeck.core.state import (
+    CheckpointChange,
     ConnectorState,
     QuarantineEntry,
     RejectedRecord,
@@ -128,8 +129,9 @@ class SyncEngine:
         A connector error is recorded, then re-raised, after everything before it has
         been stored. A set ``cancel`` event stops the run between two items. A run that
         ends a complete listing deletes what the source no longer has, up to
-        ``delete_limit`` (a share of the connector's stored documents; the engine's own
-        by default) unless ``apply_deletes`` (docs/architecture.md, "The mirror contract").
+        ``delete_limit`` (a share of the connector's stored documents; by default the
+        connector's own ``delete_limit``, else the engine's) unless ``apply_deletes``
+        (docs/architecture.md, "The mirror contract").
         """
         connector_id = getattr(connector, "connector_id", "")
         if not isinstance(connector_id, str) or not connector_id:
@@ -140,13 +142,14 @@ class SyncEngine:
             run_id, started, state, notice = self.state.begin_run(
                 connector_id,
                 lease_timeout=self.lease_timeout,
-                cancel=cancel,
                 store=store.identity(connector_id),
                 documents=documents,
             )
         except BaseException:
             _close_connector(connector)
             raise
+        if delete_limit is None:
+            delete_limit = getattr(connector, "delete_limit", None)
         limit = self.delete_limit if delete_limit is None else delete_limit
         run = _Run(self, connector, run_id, started, state.items_synced, cancel, on_event)
         run.delete_limit, run.apply_deletes = limit, apply_deletes
@@ -198,7 +201,8 @@ class SyncEngine:
         """Restore the checkpoint as it was before the last reset or cursor edit."""
         return self.state.undo(connector_id).as_dict()
 
-    def checkpoint_history(self, connector_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    def checkpoint_history(self, connector_id: str, limit: int = 20) -> list[CheckpointChange]:
+        """The last resets and cursor edits, newest first, with what each replaced."""
         return self.state.history(connector_id, limit)
 
     def runs(self, connector_id: str, limit: int = 20) -> list[RunRecord]:
@@ -283,9 +287,8 @@ class _Run:
         self.own.acquire()
         self.finished = False  # set (holding ``own``) once the run row is closed
 
-    def execute(self, cursor: str | None, last_sync: str | None, notice: str | None) -> int:
+    def execute(self, cursor: str | None, since: datetime | None, notice: str | None) -> int:
         self.cursor = cursor
-        since = datetime.fromisoformat(last_sync) if last_sync else None
         self.emit(
             RunStarted(
                 self.connector_id,
