@@ -38,6 +38,18 @@ def with_stored_versions(
             yield entry, get(doc_id(entry))
 
 
+def lookup_versions(
+    stored: StoredDocuments, doc_ids: list[str], *, chunk: int = LOOKUP_CHUNK
+) -> dict[str, str | None]:
+    """``stored.versions(doc_ids)``, asked ``chunk`` ids at a time."""
+    if len(doc_ids) <= chunk:
+        return stored.versions(doc_ids)
+    known: dict[str, str | None] = {}
+    for start in range(0, len(doc_ids), chunk):
+        known.update(stored.versions(doc_ids[start : start + chunk]))
+    return known
+
+
 def digest(*parts: bytes | str) -> str:
     """A short, stable digest of ``parts`` for a version token (not for security)."""
     h = hashlib.blake2b(digest_size=12)
