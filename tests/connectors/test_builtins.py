@@ -37,6 +37,7 @@ def test_every_builtin_type_is_listed() -> None:
         "imap",
         "jsonl",
         "mailbox",
+        "obsidian",
         "sqlite",
     ]
 
@@ -57,6 +58,7 @@ def test_each_type_resolves_and_documents_every_parameter(name: str) -> None:
 
 CONFIGS = {
     "filesystem": {"path": "notes"},
+    "obsidian": {"path": "notes", "exclude": ["drafts/**"]},
     "mailbox": {"path": "mail.mbox"},
     "jsonl": {"path": "chat.jsonl", "thread_field": "channel"},
     "demo": {"count": 10, "delay": 0, "fail_at": 5},

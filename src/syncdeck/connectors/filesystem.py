@@ -156,6 +156,7 @@ class FilesystemConnector(BaseConnector):
     type_name = TYPE  # the connector type, in messages
     default_include: tuple[str, ...] = DEFAULT_INCLUDE
     default_exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    always_exclude: tuple[str, ...] = ()  # skipped whatever ``exclude`` says
 
     def __init__(
         self,
@@ -179,10 +180,11 @@ class FilesystemConnector(BaseConnector):
             raise ConfigError(
                 f"{kind}: parameter 'encoding': unknown encoding {encoding!r}"
             ) from None
+        excluded = [*self.always_exclude, *self.exclude]
         self._include = [glob_pattern(g) for g in self.include]
-        self._exclude = [glob_pattern(g) for g in self.exclude]
+        self._exclude = [glob_pattern(g) for g in excluded]
         # Folders whose whole content is excluded ("x/**") are not even entered.
-        self._pruned = [glob_pattern(g[:-3]) for g in self.exclude if g.endswith("/**")]
+        self._pruned = [glob_pattern(g[:-3]) for g in excluded if g.endswith("/**")]
         self._variant = digest(kind, self.encoding, DOCUMENT_REVISION)[:8]
 
     def describe(self) -> str:
