@@ -124,6 +124,7 @@ class MemoryStore(StoredDocuments):
                 assert item.doc_id in self.docs, f"Unchanged({item.doc_id!r}) is not stored"
         if any(isinstance(item, ListingComplete) for item in result.items):
             assert result.complete, "ListingComplete must be the last item"
+            assert getattr(connector, "lists_source", False), "lists_source is not declared"
             seen = set(result.listed)
             for doc_id in [d for d in self.docs if d not in seen]:
                 del self.docs[doc_id]

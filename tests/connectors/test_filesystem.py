@@ -322,9 +322,9 @@ def test_undecodable_bytes_are_replaced_not_fatal(tmp_path: Path) -> None:
     assert doc.content == "café\n"
 
 
-def test_missing_folder_is_a_config_error_naming_the_parameter(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"'path'.*does not exist"):
-        FilesystemConnector(tmp_path / "nope")
+def test_bad_parameters_are_config_errors_naming_the_parameter(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"nope is missing"):
+        run(FilesystemConnector(tmp_path / "nope"))  # fails each run, until it is back
     (tmp_path / "file.md").write_text("x")
     with pytest.raises(ConfigError, match=r"'path'.*not a folder"):
         FilesystemConnector(tmp_path / "file.md")

@@ -289,8 +289,10 @@ def test_a_log_cursor_from_before_the_check_still_resumes(chat: Path) -> None:
 
 
 def test_config_errors_name_the_parameter(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="'path'"):
-        JsonlConnector(tmp_path / "missing.jsonl")
+    with pytest.raises(ConfigError, match=r"'path'.*not a file"):
+        JsonlConnector(tmp_path)
+    with pytest.raises(SourceError, match=r"missing\.jsonl is missing"):
+        run(JsonlConnector(tmp_path / "missing.jsonl"))
     path = tmp_path / "x.jsonl"
     path.write_text("")
     with pytest.raises(ConfigError, match="'id_field'"):

@@ -206,8 +206,10 @@ def test_the_source_is_opened_read_only(db: Path) -> None:
 
 
 def test_configuration_errors_name_the_parameter(db: Path, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="'path'"):
-        SqliteConnector(tmp_path / "missing.db", table="notes")
+    with pytest.raises(ConfigError, match=r"'path'.*not a file"):
+        SqliteConnector(tmp_path, table="notes")
+    with pytest.raises(SourceError, match=r"missing\.db is missing"):
+        run(SqliteConnector(tmp_path / "missing.db", table="notes"))
     with pytest.raises(ConfigError, match="exactly one of"):
         SqliteConnector(db)
     with pytest.raises(ConfigError, match="exactly one of"):

@@ -166,7 +166,7 @@ class FilesystemConnector(BaseConnector):
         encoding: str = "utf-8",
     ) -> None:
         kind = self.type_name
-        self.root = checks.existing_path(kind, "path", path, kind="folder")
+        self.root = checks.source_path(kind, "path", path, kind="folder")
         self.include = checks.string_list(
             kind, "include", list(self.default_include) if include is None else include
         )

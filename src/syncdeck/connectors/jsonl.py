@@ -84,7 +84,7 @@ class JsonlConnector(BaseConnector):
         url_field: str = "",
         doc_type: str = "message",
     ) -> None:
-        self.path = checks.existing_path(TYPE, "path", path, kind="file")
+        self.path = checks.source_path(TYPE, "path", path, kind="file")
         self.mode = checks.choice(TYPE, "mode", mode, MODES)
         self.lists_source = self.mode == "snapshot"  # a snapshot run lists every record
         self.fields = FieldMap.from_params(

@@ -56,15 +56,18 @@ class MailboxConnector(BaseConnector):
     lists_source = True  # every run ends with a complete listing
 
     def __init__(self, path: Path, format: str = "auto") -> None:
-        self.path = checks.existing_path(TYPE, "path", path, kind="any")
+        self.path = checks.source_path(TYPE, "path", path, kind="any")
         checks.choice(TYPE, "format", format, FORMATS)
         if format == "auto":
-            format = "maildir" if self.path.is_dir() else "mbox"
-        if format == "maildir" and not (self.path / "cur").is_dir():
+            # A missing path is an mbox unless it looks like a folder (it fails each run
+            # until it is back, see sync).
+            folder = self.path.is_dir() or (not self.path.exists() and not self.path.suffix)
+            format = "maildir" if folder else "mbox"
+        if format == "maildir" and self.path.exists() and not (self.path / "cur").is_dir():
             raise ConfigError(
                 f"{TYPE}: parameter 'path': {self.path} is not a Maildir (no cur/ folder)"
             )
-        if format == "mbox" and not self.path.is_file():
+        if format == "mbox" and self.path.exists() and not self.path.is_file():
             raise ConfigError(f"{TYPE}: parameter 'path': {self.path} is not an mbox file")
         self.format = format
 
@@ -86,7 +89,7 @@ class MailboxConnector(BaseConnector):
 
     def _sync_mbox(self, source: str) -> Iterator[SyncItem]:
         if not self.path.is_file():
-            raise self._missing("mbox file")
+            raise self._missing()
         self._check_mbox_header()
         box = mailbox.mbox(self.path, create=False)
         try:
@@ -120,7 +123,7 @@ class MailboxConnector(BaseConnector):
 
     def _sync_maildir(self, source: str) -> Iterator[SyncItem]:
         if not (self.path / "cur").is_dir():
-            raise self._missing("Maildir")
+            raise self._missing()
         box = mailbox.Maildir(self.path, factory=None, create=False)
         try:
             listing = []
@@ -172,9 +175,9 @@ class MailboxConnector(BaseConnector):
         yield Checkpoint(encode_cursor(**done))
         yield ListingComplete()
 
-    def _missing(self, what: str) -> SourceError:
+    def _missing(self) -> SourceError:
         return SourceError(
-            f"{TYPE}: the {what} {self.path} is missing (moved, deleted or unmounted?); "
+            f"{TYPE}: the mailbox {self.path} is missing (moved, deleted or unmounted?); "
             "nothing was synced and nothing deleted. Restore it, or change 'path'"
         )
 

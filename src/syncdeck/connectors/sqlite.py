@@ -148,7 +148,7 @@ class SqliteConnector(BaseConnector):
         doc_type: str = "record",
         page_size: int = 500,
     ) -> None:
-        self.path = checks.existing_path(TYPE, "path", path, kind="file")
+        self.path = checks.source_path(TYPE, "path", path, kind="file")
         self.table = checks.text(TYPE, "table", table).strip()
         self.query = checks.text(TYPE, "query", query).strip().rstrip(";").strip()
         if bool(self.table) == bool(self.query):
