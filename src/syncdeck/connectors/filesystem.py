@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 
 from syncdeck.connectors import checks
 from syncdeck.connectors.cursors import decode_cursor, encode_cursor
@@ -222,55 +223,60 @@ class FilesystemConnector(BaseConnector):
                 "(unmounted, moved or deleted?); nothing was synced and nothing deleted. "
                 "Mount or restore it, or change 'path'"
             )
-        yield from self._walk(str(self.root), "")
-
-    def _walk(self, folder: str, prefix: str) -> Iterator[ListedFile]:
-        try:
-            with os.scandir(folder) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
-        except FileNotFoundError:
-            if not prefix:
-                raise SourceError(
-                    f"{self.type_name}: the folder {path_id(str(self.root))} vanished "
-                    "while it was listed"
-                ) from None
-            return  # a subfolder removed during the walk: its files are gone
-        except OSError as exc:
-            raise SourceError(
-                f"{self.type_name}: cannot list {path_id(folder)}: {exc.strerror or exc}; fix its "
-                "permissions or exclude it (a folder that cannot be listed would look deleted)"
-            ) from exc
-        for entry in entries:
-            relpath = prefix + entry.name
+        # Depth first with an explicit stack: one generator frame, whatever the depth.
+        stack = [(iter(self._entries(str(self.root), root=True)), "")]
+        include, exclude, pruned = self._include, self._exclude, self._pruned
+        variant = self._variant
+        while stack:
+            entry = next(stack[-1][0], None)
+            if entry is None:
+                stack.pop()
+                continue
+            relpath = stack[-1][1] + entry.name
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
-            if is_dir:
-                doc_dir = path_id(relpath)
-                if not any(p.match(doc_dir) for p in self._pruned):
-                    yield from self._walk(entry.path, relpath + "/")
-                continue
             doc_id = path_id(relpath)
-            if not any(p.match(doc_id) for p in self._include):
+            if is_dir:
+                if not any(p.match(doc_id) for p in pruned):
+                    stack.append((iter(self._entries(entry.path)), relpath + "/"))
                 continue
-            if any(p.match(doc_id) for p in self._exclude):
+            if not any(p.match(doc_id) for p in include) or any(p.match(doc_id) for p in exclude):
                 continue
             try:
                 stat = entry.stat()  # follows a symlink to its target
             except OSError:
                 continue  # vanished, or a dangling link
-            if not os.path.isfile(entry.path):
+            if not S_ISREG(stat.st_mode):
                 continue  # a link to a folder, a socket, a fifo
+            size, mtime_ns = stat.st_size, stat.st_mtime_ns
             yield ListedFile(
                 doc_id,
                 entry.path,
                 os.path.splitext(entry.name)[1].lower(),
-                stat.st_size,
-                stat.st_mtime_ns,
-                f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}:{stat.st_ctime_ns}:"
-                + self._variant,
+                size,
+                mtime_ns,
+                f"{size}:{mtime_ns}:{stat.st_ino}:{stat.st_ctime_ns}:{variant}",
             )
+
+    def _entries(self, folder: str, *, root: bool = False) -> list[os.DirEntry[str]]:
+        """A folder's entries by name; a folder that vanished meanwhile has none."""
+        try:
+            with os.scandir(folder) as scan:
+                return sorted(scan, key=_name)
+        except FileNotFoundError:
+            if root:
+                raise SourceError(
+                    f"{self.type_name}: the folder {path_id(str(self.root))} vanished "
+                    "while it was listed"
+                ) from None
+            return []  # a subfolder removed during the walk: its files are gone
+        except OSError as exc:
+            raise SourceError(
+                f"{self.type_name}: cannot list {path_id(folder)}: {exc.strerror or exc}; fix its "
+                "permissions or exclude it (a folder that cannot be listed would look deleted)"
+            ) from exc
 
     def _read(self, file: ListedFile, source: str) -> Document | None:
         try:
@@ -305,6 +311,10 @@ class FilesystemConnector(BaseConnector):
         return decode_cursor(
             cursor, connector=self.type_name, example='{"path": "notes/a.md"}', path=str
         )["path"]
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _stem(doc_id: str) -> str:
