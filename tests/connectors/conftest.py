@@ -19,6 +19,8 @@ import syncdeck
 from syncdeck.core.connector import BaseConnector, StoredDocuments, SyncItem
 from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
 
+from .stored import FakeStored
+
 SAMPLES = Path(syncdeck.__file__).parent / "sample_data"  # the data shipped in the package
 
 
@@ -81,25 +83,26 @@ def run(
     return Run(list(connector.sync(since=since, cursor=cursor)))
 
 
-class MemoryStore(StoredDocuments):
+class MemoryStore(FakeStored):
     """What a store would hold of one connector, applying the mirror contract the way
     the engine does: documents upserted with their version, ``Deleted`` removed, and after
     a complete listing everything the run did not announce removed. Lookups are counted,
     so a test can check that a connector asks in chunks."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.docs: dict[str, Document] = {}
         self.lookups = 0
 
     def versions(self, doc_ids: Iterable[str]) -> dict[str, str | None]:
         self.lookups += 1
-        return {i: self.docs[i].version for i in doc_ids if i in self.docs}
+        return super().versions(doc_ids)
 
-    def ids(self) -> Iterator[str]:
-        return iter(list(self.docs))
-
-    def __len__(self) -> int:
-        return len(self.docs)
+    def hold(self, *docs: Document) -> None:
+        """Store documents as an interrupted run would have."""
+        for doc in docs:
+            self.docs[doc.doc_id] = doc
+        self.apply(docs)
 
     def sync(
         self,
@@ -122,12 +125,14 @@ class MemoryStore(StoredDocuments):
                 self.docs.pop(item.doc_id, None)
             elif isinstance(item, Unchanged):
                 assert item.doc_id in self.docs, f"Unchanged({item.doc_id!r}) is not stored"
+        self.apply(result.items)
         if any(isinstance(item, ListingComplete) for item in result.items):
             assert result.complete, "ListingComplete must be the last item"
             assert getattr(connector, "lists_source", False), "lists_source is not declared"
             seen = set(result.listed)
             for doc_id in [d for d in self.docs if d not in seen]:
                 del self.docs[doc_id]
+                del self.held[doc_id]
         return result
 
     def content(self) -> dict[str, str]:

@@ -136,7 +136,7 @@ def test_a_changing_demo_resumes_an_interrupted_pass_in_its_generation() -> None
     ids, cursor, _ = run_until_failure(flaky, "2:0")
     assert cursor == "2:44"
     for doc_id in ids:  # what the engine stored before the failure
-        store.docs[doc_id] = flaky.document(int(doc_id[4:10]), generation=2)
+        store.hold(flaky.document(int(doc_id[4:10]), generation=2))
     resumed = store.sync(changing(fail_at=45), cursor=cursor)
     assert resumed.complete and resumed.cursor == "3:0"
     assert sorted(store.docs) == sorted(expected_ids(2))

@@ -121,11 +121,8 @@ def test_resumed_run_reannounces_what_it_had_done_without_reading_it(
     notes: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = MemoryStore()
-    connector = FilesystemConnector(notes)
-    connector.stored = store
     # An interrupted first run: the engine stored the first three documents.
-    for item in list(connector.sync(since=None, cursor=None))[:3]:
-        store.docs[item.doc_id] = item  # type: ignore[union-attr]
+    store.hold(*run(FilesystemConnector(notes)).docs[:3])
     reads = spy_reads(monkeypatch)
     resumed = store.sync(FilesystemConnector(notes), cursor='{"path": "epsilon.txt"}')
     assert resumed.unchanged == ORDER[:3]
