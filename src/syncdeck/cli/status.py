@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
                     f"{active['documents']:,} documents so far"
                 )
             elif rec["error"]:
-                note = fmt.shorten(fmt.first_line(rec["error"]), 80)
+                note = fmt.truncate(fmt.first_line(rec["error"]), 80)
             rows.append(
                 [
                     name,
