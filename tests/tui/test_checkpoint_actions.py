@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from support.connectors import Held
 from textual.widgets import Input
 
 from syncdeck.tui.screens.confirm import ConfirmScreen
@@ -13,7 +14,7 @@ from syncdeck.tui.screens.edit_cursor import EditCursorScreen
 from syncdeck.tui.status import DisplayStatus
 
 from .support import RecordingApp, wait_until
-from .tui_connectors import Counted, Held
+from .tui_connectors import Counted
 
 
 async def synced_app(make_context: Any) -> tuple[RecordingApp, Any]:

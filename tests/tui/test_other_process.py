@@ -39,7 +39,7 @@ async def test_a_run_of_another_process_appears_and_is_not_started_twice(
 
             await pilot.press("s")
             assert app.said("shared is already syncing in another process", "warning")
-            assert app.scheduler.running == {}
+            assert app.supervisor.running == []
             await pilot.press("c")
             assert app.said("cancel it there", "warning")
             await pilot.press("r")

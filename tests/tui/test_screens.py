@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from support.connectors import Held, Sloppy
 from textual.command import CommandList
 from textual.widgets import DataTable
 
@@ -14,7 +15,7 @@ from syncdeck.tui.status import DisplayStatus
 from syncdeck.tui.widgets.connector_table import ConnectorTable
 
 from .support import RecordingApp, open_inspect, wait_until
-from .tui_connectors import Counted, Held, Sloppy
+from .tui_connectors import Counted
 
 
 def names(app: RecordingApp) -> list[str]:
@@ -128,7 +129,7 @@ async def test_help_opens_and_main_keys_are_off_under_dialogs(make_context: Any)
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("s", "a")  # not for the list behind the dialog
         await pilot.pause(0.2)
-        assert app.scheduler.running == {} and context.engine.runs("notes") == []
+        assert app.supervisor.running == [] and context.engine.runs("notes") == []
         await pilot.press("escape")
         assert app.screen is app.main_screen
 

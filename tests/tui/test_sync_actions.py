@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from support.connectors import Endless, Held, Secretive
+
 from syncdeck import Checkpoint, Document
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.errors import ConfigError
@@ -17,7 +19,7 @@ from syncdeck.tui.status import DisplayStatus
 from syncdeck.tui.widgets.connector_table import ConnectorTable
 
 from .support import RecordingApp, wait_for_event, wait_until
-from .tui_connectors import Counted, Endless, Held, Secretive
+from .tui_connectors import Counted
 
 
 def status(app: RecordingApp, cid: str) -> DisplayStatus:
@@ -259,19 +261,23 @@ async def _until_exit(app: RecordingApp) -> None:
 async def test_an_event_flood_is_coalesced_into_bounded_repaints(make_context: Any) -> None:
     """20,000 batch events from a thread: the panel shows the newest lines and a note of
     how many came too fast, and the keys still answer at once."""
-    from syncdeck.core.events import BatchCommitted, RunStarted
+    from support.connectors import BASE_TIME
 
-    from .tui_connectors import BASE_TIME
+    from syncdeck.core.events import BatchCommitted, RunStarted
 
     context = make_context({"fast": lambda: Counted("fast"), "other": lambda: Counted("other")})
     app = RecordingApp(context)
     async with app.run_test() as pilot:
 
+        def emit(event: Any) -> None:  # as a run of the app's supervisor hands them on
+            app.supervisor.live.apply(event)
+            app.run_log.record(event)
+
         def flood() -> None:
-            app.bridge(RunStarted("fast", 1, BASE_TIME, None, None, 0))
+            emit(RunStarted("fast", 1, BASE_TIME, None, None, 0))
             for n in range(1, 20_001):
                 batch, totals = RunCounts(1, 1, 0, 0, 0, 1), RunCounts(n, n, 0, 0, 0, n)
-                app.bridge(BatchCommitted("fast", 1, batch, totals, str(n), n, n / 20_000))
+                emit(BatchCommitted("fast", 1, batch, totals, str(n), n, n / 20_000))
 
         thread = threading.Thread(target=flood)
         thread.start()
@@ -290,7 +296,7 @@ async def test_an_event_flood_is_coalesced_into_bounded_repaints(make_context: A
         )
         shown = sum(1 for line in lines if " batch " in line or " started " in line)
         assert skipped + shown == 20_001  # every line is shown or counted
-        assert app.bridge.view("fast").documents == 20_000  # type: ignore[union-attr]
+        assert app.supervisor.live.view("fast").totals.documents == 20_000  # type: ignore[union-attr]
 
 
 async def test_repaints_yield_to_syncs_when_the_ui_is_over_its_cpu_budget(
@@ -309,7 +315,7 @@ async def test_repaints_yield_to_syncs_when_the_ui_is_over_its_cpu_budget(
         app.repaint()
         assert app._ticks == idle_ticks + 1  # nothing runs: the budget does not apply
         await pilot.press("s")
-        await wait_until(pilot, lambda: "endless" in app.scheduler.running)
+        await wait_until(pilot, lambda: "endless" in app.supervisor.running)
         app._skipped = 0  # other repaints (a state poll) may have run meanwhile
         before = app._ticks
         painted = []
@@ -321,4 +327,4 @@ async def test_repaints_yield_to_syncs_when_the_ui_is_over_its_cpu_budget(
         assert painted == ([False] * SKIP_AT_MOST + [True]) * 2
         app._cpu_share = 0.0
         await pilot.press("c")
-        await wait_until(pilot, lambda: not app.scheduler.running)
+        await wait_until(pilot, lambda: not app.supervisor.running)

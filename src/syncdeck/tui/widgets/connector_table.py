@@ -7,7 +7,7 @@ so a repaint ten times a second costs only what changed and the cursor never jum
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import datetime
 
 from rich.text import Text
@@ -76,8 +76,15 @@ class ConnectorTable(DataTable[Text]):
             self.move_cursor(row=index)
         return True
 
-    def update_rows(self, overviews: Iterable[Overview], now: datetime) -> None:
-        """Show exactly ``overviews`` (already filtered), changing only what differs."""
+    def update_rows(
+        self,
+        overviews: Iterable[Overview],
+        now: datetime,
+        *,
+        only: Container[str] | None = None,
+    ) -> None:
+        """Show exactly ``overviews`` (already filtered), changing only what differs; with
+        ``only``, the cells of the other rows shown are taken as they are."""
         wanted = {o.connector_id: o for o in overviews}
         keep = self.highlighted_id
         with self.app.batch_update():
@@ -86,8 +93,10 @@ class ConnectorTable(DataTable[Text]):
                 del self._cells[cid]
             added = False
             for cid, overview in wanted.items():
-                cells = self._cells_for(overview, now)
                 previous = self._cells.get(cid)
+                if previous is not None and only is not None and cid not in only:
+                    continue
+                cells = self._cells_for(overview, now)
                 if previous is None:
                     self.add_row(*(self._render(cell) for cell in cells), key=cid)
                     added = True
