@@ -50,16 +50,18 @@ def test_status_and_history(synced: Workspace) -> None:
     assert last["status"] == "succeeded" and last["documents"] == 12 and last["inserted"] == 12
     assert last["cursor_start"] is None and last["cursor_end"] == "12"
     sloppy = data["connectors"][2]
-    assert sloppy["items_synced"] == 2 and sloppy["last_run"]["rejected"] == 2
+    # one stored document: "ok-1" twice is one document; two were rejected
+    assert sloppy["items_synced"] == 1 and sloppy["last_run"]["rejected"] == 2
 
     result = synced.run("history", "notes")
     assert result.returncode == 0
     header, row = result.stdout.splitlines()[:2]
     assert header.split() == [
-        "RUN", "STATUS", "STARTED", "TOOK", "DOCS", "NEW", "UPD", "SAME", "REJ", "CURSOR",
+        "RUN", "STATUS", "STARTED", "TOOK", "DOCS", "NEW", "UPD", "SAME", "DEL", "REJ",
+        "CURSOR",
     ]  # fmt: skip
     cells = row.split()
-    assert cells[1] == "succeeded" and cells[5:10] == ["12", "12", "0", "0", "0"]
+    assert cells[1] == "succeeded" and cells[5:11] == ["12", "12", "0", "0", "0", "0"]
     assert cells[-3:] == ["none", "->", "'12'"]
     empty = synced.run("history", "endless")
     assert empty.returncode == 0 and empty.stdout.strip() == "endless: no runs yet"
@@ -73,7 +75,8 @@ def test_reset_undo_and_cursor(synced: Workspace) -> None:
     reset = synced.run("reset", "notes", "--yes")
     assert reset.returncode == 0
     assert "notes: reset (was 12 items synced, cursor '12')" in reset.stdout
-    assert _checkpoint(synced) == {"items_synced": 0, "cursor": None}
+    # the cursor is cleared; the 12 stored documents are kept, and still counted
+    assert _checkpoint(synced) == {"items_synced": 12, "cursor": None}
 
     undo = synced.run("undo", "notes")
     assert undo.returncode == 0 and "notes: restored 12 items synced, cursor '12'" in undo.stdout
@@ -130,7 +133,7 @@ def test_reset_asks_on_a_terminal(synced: Workspace) -> None:
     assert "not reset" in declined and "notes: reset" not in declined
     accepted = _reset_on_a_terminal(synced, "yes\n")
     assert "notes: reset (was 12 items synced" in accepted
-    assert _checkpoint(synced)["items_synced"] == 0
+    assert _checkpoint(synced) == {"items_synced": 12, "cursor": None}
 
 
 def test_rejected_and_search(synced: Workspace) -> None:

@@ -1,6 +1,10 @@
 """A sync in a separate process, for the crash, lease and lock tests.
 
 usage: sync_worker.py STORE STATE --total N [--every K] [--hold-at I --hold-file F --ready-file R]
+                      [--generation G]
+
+With ``--generation``, the source is a listed one (every run lists it whole) in the given
+generation of :func:`generation_items`: 0 is the original, 1 deletes, renames and rewrites.
 """
 
 from __future__ import annotations
@@ -23,6 +27,25 @@ from syncdeck import (
 )
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def generation_items(total: int, generation: int) -> dict[str, tuple[str, str]]:
+    """The listed source of the crash tests. Generation 0 is the original; each later one
+    deletes, moves (to a new id) and rewrites its own share of the items, so that going
+    from any generation to another always has work to do."""
+    items: dict[str, tuple[str, str]] = {}
+    g = generation
+    for i in range(total):
+        doc_id, content, version = f"n{i:07d}", f"payload {i} " + "lorem ipsum " * 8, "v0"
+        if g >= 1:
+            if i % (5 + g) == 3:
+                continue
+            if i % (9 + g) == 5:
+                doc_id = f"m{g}-{i:07d}"
+            if i % (11 + g) == 2:
+                content, version = f"rewritten {i} in {g} " + "dolor sit " * 8, f"v{g}"
+        items[doc_id] = (content, version)
+    return items
 
 
 class Numbered(BaseConnector):
@@ -64,11 +87,18 @@ def main() -> int:
     parser.add_argument("--hold-at", type=int, default=-1)
     parser.add_argument("--hold-file", default="")
     parser.add_argument("--ready-file", default="")
+    parser.add_argument("--generation", type=int, default=-1)
     args = parser.parse_args()
     store = KnowledgeStore(args.store)
     engine = SyncEngine(IngestionPipeline(store), state_db=args.state, batch_size=args.batch_size)
+    connector: BaseConnector = Numbered(args)
+    if args.generation >= 0:
+        from mirror_sources import ListedSource  # beside this script
+
+        items = generation_items(args.total, args.generation)
+        connector = ListedSource(args.connector_id, items, every=args.every)
     try:
-        written = engine.sync(Numbered(args))
+        written = engine.sync(connector)
     except SyncAlreadyRunning as exc:
         print(exc, file=sys.stderr)
         return 3

@@ -59,7 +59,7 @@ def test_error_keeps_documents_records_error_then_resume_clears_it(engine: SyncE
     assert store.count("counting") == 157  # the partial batch was stored, not dropped
     cp = engine.get_checkpoint("counting")
     assert cp["cursor"] == "150"
-    assert cp["items_synced"] == 150  # only documents the cursor covers
+    assert cp["items_synced"] == 157  # the connector's documents in the store
     assert cp["error"] == "RuntimeError: source broke at 157"
     assert cp["last_sync"] is None  # a failed run never moves since
     run = engine.runs("counting")[0]
@@ -105,7 +105,7 @@ def test_cancel_stores_what_it_holds_and_returns(engine: SyncEngine) -> None:
     assert engine.pipeline.store.count("counting") == 235
     cp = engine.get_checkpoint("counting")
     assert cp["cursor"] == "230"
-    assert cp["items_synced"] == 230
+    assert cp["items_synced"] == 235  # what the store holds, past the cursor included
     assert cp["last_sync"] is None
     finished = events[-1]
     assert isinstance(finished, RunFinished) and finished.status is RunStatus.CANCELLED
@@ -192,7 +192,7 @@ def test_reset_set_cursor_and_undo(engine: SyncEngine) -> None:
     before = engine.get_checkpoint("counting")
     engine.reset_checkpoint("counting")
     assert engine.get_checkpoint("counting") == {
-        "items_synced": 0,
+        "items_synced": 40,  # a reset keeps the stored documents, and counts them
         "cursor": None,
         "last_sync": None,
         "error": None,

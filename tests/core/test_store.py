@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from syncdeck import IngestionPipeline, KnowledgeStore
+from syncdeck import Document, IngestionPipeline, KnowledgeStore
 from syncdeck.core.errors import DatabaseLockedError
-from syncdeck.core.store import _lookup_sql
+from syncdeck.core.pipeline import prepare
+from syncdeck.core.store import SCHEMA_VERSION, _lookup_sql
 
+from . import legacy_schemas
 from .conftest import make_doc
 
 
@@ -136,17 +138,33 @@ def test_unchanged_check_reads_only_the_hash_index(store: KnowledgeStore) -> Non
     assert "COVERING INDEX documents_hash" in plan.fetchall()[0][3]
 
 
-def test_version_1_store_gains_the_hash_index(tmp_path: Path) -> None:
-    path = tmp_path / "k.db"
-    with KnowledgeStore(path) as store:
-        IngestionPipeline(store).ingest([make_doc("a", 1)])
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP INDEX documents_hash")
-    conn.execute("PRAGMA user_version=1")
+def _legacy_store(path: Path, version: int, docs: list[Document]) -> None:
+    """A store file as syncdeck 0.1 (schema 2, or 1 without the hash index) left it."""
+    conn = legacy_schemas.create(path, legacy_schemas.STORE_V2, version)
+    if version < 2:
+        conn.execute("DROP INDEX documents_hash")
+    for doc in docs:
+        row = prepare(doc)
+        conn.execute(
+            "INSERT INTO documents (source, doc_id, doc_type, title, content, author, "
+            "participants, timestamp, thread_id, url, metadata, content_hash) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (*row[:7], row.timestamp.isoformat(), *row[8:12]),
+        )
     conn.close()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_older_store_is_upgraded_in_place(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "k.db"
+    _legacy_store(path, version, [make_doc("a", 1), make_doc("b", 2)])
     with KnowledgeStore(path) as store:
-        assert store.count() == 1
+        assert store.count() == 2
         names = {r[0] for r in store._conn.execute("SELECT name FROM sqlite_master")}
-        assert "documents_hash" in names
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert {"documents_hash", "documents_connector", "connectors"} <= names
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        # each document now belongs to the connector named like its source, and is counted
+        assert (store.documents_of("a"), store.documents_of("b")) == (1, 1)
+        store.check_index()
+        assert sorted(h.doc_id for h in store.search("document")) == ["doc-000001", "doc-000002"]
         assert IngestionPipeline(store).ingest_batch([make_doc("a", 1)]).unchanged == 1

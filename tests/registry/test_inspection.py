@@ -114,3 +114,20 @@ def test_a_blocked_connector_times_out_instead_of_hanging() -> None:
 def test_a_connector_with_a_timeout_that_finishes_in_time() -> None:
     report = inspect_connector(Scripted([doc("a"), Checkpoint("1")]), limit=5, timeout=10)
     assert report.ok and report.exhausted and report.documents == 1
+
+
+def test_mirror_markers_are_shown_not_warned_about() -> None:
+    from syncdeck.core.documents import Deleted, ListingComplete, Unchanged
+
+    items = [doc("a"), Unchanged("b"), Deleted("c"), Checkpoint("1"), ListingComplete()]
+    report = inspect_connector(Scripted(items), limit=10)
+    assert report.ok and report.warnings == []
+    assert [(i.kind, i.doc_id) for i in report.items] == [
+        ("document", "a"),
+        ("unchanged", "b"),
+        ("deleted", "c"),
+        ("checkpoint", None),
+        ("listing complete", None),
+    ]
+    bad = inspect_connector(Scripted([Deleted("")]), limit=10)
+    assert bad.warnings == ["item 1: Deleted marker with doc_id ''; a sync would fail on it"]

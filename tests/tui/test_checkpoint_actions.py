@@ -55,9 +55,10 @@ async def test_reset_confirmed_starts_over_and_undo_restores(make_context: Any) 
         await pilot.click("#confirm")
         await wait_until(pilot, lambda: app.said("notes: checkpoint reset"))
         await wait_until(pilot, lambda: app.overviews["notes"].cursor is None)
-        assert app.overviews["notes"].items_synced == 0
+        # the stored documents are kept, and still counted
+        assert app.overviews["notes"].items_synced == 30
         assert context.engine.get_checkpoint("notes") == {
-            "items_synced": 0,
+            "items_synced": 30,
             "cursor": None,
             "last_sync": None,
             "error": None,

@@ -36,6 +36,9 @@ from syncdeck.core.redaction import is_secret_name, redact_params, secret_values
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_MAX_CONCURRENT = 4
 DEFAULT_LEASE_TIMEOUT = 60.0
+DEFAULT_DELETE_LIMIT = 0.5
+# Keys of a connector table that configure how syncdeck runs it, not the connector itself.
+ENGINE_KEYS = ("delete_limit",)
 
 _VAR = re.compile(r"\$(?:\$|\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\})")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -50,6 +53,8 @@ class ConnectorSpec:
     params: dict[str, Any]
     # values that must never be shown: secret-named parameters and secret-named variables
     secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    # the share of its stored documents one run may delete (None: the [defaults] value)
+    delete_limit: float | None = None
 
     def redacted_params(self) -> dict[str, Any]:
         """The parameters with secret-looking values replaced by ``***``."""
@@ -70,6 +75,7 @@ class Defaults:
     batch_size: int = DEFAULT_BATCH_SIZE
     max_concurrent: int = DEFAULT_MAX_CONCURRENT
     lease_timeout: float = DEFAULT_LEASE_TIMEOUT
+    delete_limit: float = DEFAULT_DELETE_LIMIT
 
 
 @dataclass(frozen=True)
@@ -169,10 +175,12 @@ def _parse_defaults(table: Any, where: _Where) -> Defaults:
                     f"{where('defaults', key)}: expected a number of seconds above 0, got {value!r}"
                 )
             values[key] = float(value)
+        elif key == "delete_limit":
+            values[key] = _delete_limit(value, where("defaults", key))
         else:
             raise ConfigError(
                 f"{where('defaults', key)}: unknown setting; expected batch_size, "
-                "max_concurrent or lease_timeout"
+                "max_concurrent, lease_timeout or delete_limit"
             )
     return Defaults(**values)
 
@@ -201,7 +209,19 @@ def _parse_connector(
             f"{where(name, 'type')}: expected a connector type as a non-empty string, "
             f"got {type_name!r}"
         )
-    return ConnectorSpec(connector_id, type_name.strip(), expanded, tuple(secrets))
+    limit = None
+    if "delete_limit" in expanded:
+        limit = _delete_limit(expanded.pop("delete_limit"), where(name, "delete_limit"))
+    return ConnectorSpec(connector_id, type_name.strip(), expanded, tuple(secrets), limit)
+
+
+def _delete_limit(value: Any, where: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+        raise ConfigError(
+            f"{where}: expected the share of a connector's stored documents one run may "
+            f"delete, from 0 to 1 (0.5 is half), got {value!r}"
+        )
+    return float(value)
 
 
 def _expand(value: Any, where: str, env: Mapping[str, str], secrets: list[str]) -> Any:

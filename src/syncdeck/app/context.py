@@ -90,6 +90,7 @@ class AppContext:
                 state_db=data_dir / STATE_DB_NAME,
                 batch_size=self.batch_size,
                 lease_timeout=self.lease_timeout,
+                delete_limit=config.defaults.delete_limit,
             )
         except BaseException:
             self.store.close()
@@ -121,7 +122,12 @@ class AppContext:
     def build(self, connector_id: str) -> BaseConnector:
         """A fresh, configured instance for one run (parameters checked on the way)."""
         spec = self.spec(connector_id)
-        return self.registry.create(spec.type, spec.id, spec.params, secrets=spec.secret_values())
+        connector = self.registry.create(
+            spec.type, spec.id, spec.params, secrets=spec.secret_values()
+        )
+        if spec.delete_limit is not None:
+            connector.delete_limit = spec.delete_limit
+        return connector
 
     def secret_values(self) -> list[str]:
         if self._secrets is None:

@@ -69,6 +69,8 @@ class LiveRun:
     items_synced: int = 0
     cursor: str | None = None
     since: datetime | None = None
+    notice: str | None = None  # why the run started over instead of resuming, if it did
+    deletes_held: int = 0  # deletions the guard withheld (the run failed for it)
     error: str | None = None  # as the engine recorded it (secrets already masked)
     traceback: str | None = None
     started: float | None = None  # clock reading when the run started
@@ -116,6 +118,7 @@ class LiveRuns:
                     items_synced=event.items_synced,
                     cursor=event.cursor,
                     since=event.since,
+                    notice=event.notice,
                     started=self._clock(),
                 )
             elif event.run_id != view.run_id:
@@ -133,6 +136,7 @@ class LiveRuns:
                     totals=event.totals,
                     items_synced=event.items_synced,
                     cursor=event.cursor,
+                    deletes_held=event.deletes_held,
                     error=event.error,
                     traceback=event.traceback,
                     finished=self._clock(),

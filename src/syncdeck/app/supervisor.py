@@ -84,6 +84,7 @@ class RunSupervisor:
         build: Callable[[str], BaseConnector],
         *,
         max_concurrent: int = 4,
+        apply_deletes: bool = False,
         redact: Callable[[str], str] = str,
         clock: MonotonicClock = time.monotonic,
         on_event: Listener | None = None,
@@ -92,6 +93,7 @@ class RunSupervisor:
         self.engine = engine
         self.build = build
         self.limit = max(1, max_concurrent)
+        self.apply_deletes = apply_deletes  # what the deletion guard held back, for every run
         self.redact = redact
         self.live = LiveRuns(clock)
         self.on_event = on_event
@@ -230,7 +232,9 @@ class RunSupervisor:
                 self.on_event(event)
 
         try:
-            written = self.engine.sync(connector, cancel=slot.cancel, on_event=listener)
+            written = self.engine.sync(
+                connector, cancel=slot.cancel, on_event=listener, apply_deletes=self.apply_deletes
+            )
         except SyncAlreadyRunning as exc:
             return RunOutcome(cid, EndKind.REFUSED, error=exc)
         except BaseException as exc:  # a connector calling sys.exit() included

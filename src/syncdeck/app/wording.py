@@ -14,6 +14,8 @@ from syncdeck.core.errors import SyncdeckError
 NONE = "—"
 #: Counters that measure the run rather than say what became of its documents.
 VOLUME = ("documents", "batches")
+#: Shown even when zero: every run's summary names them.
+USUAL = ("inserted", "updated", "unchanged", "rejected")
 #: Printed names that differ from the field names.
 LABELS = {"inserted": "new"}
 
@@ -34,13 +36,21 @@ def duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
-def outcomes(counts: RunCounts) -> list[tuple[str, int]]:
-    """``[("new", 12), ("updated", 0), ...]``: what became of the documents, in field order."""
+def outcome_names(counts: RunCounts | None) -> list[str]:
+    """The counters that say what became of the documents, in field order with
+    ``rejected`` last (those never reached the store): the usual ones always, any other
+    only when it counted something."""
+    names = [name for name in COUNTER_NAMES if name not in VOLUME and name != "rejected"]
     return [
-        (LABELS.get(name, name), getattr(counts, name))
-        for name in COUNTER_NAMES
-        if name not in VOLUME
+        name
+        for name in [*names, "rejected"]
+        if name in USUAL or (counts is not None and getattr(counts, name))
     ]
+
+
+def outcomes(counts: RunCounts) -> list[tuple[str, int]]:
+    """``[("new", 12), ("updated", 0), ...]``, as both front ends print them."""
+    return [(LABELS.get(name, name), getattr(counts, name)) for name in outcome_names(counts)]
 
 
 def error_text(error: BaseException) -> str:

@@ -18,7 +18,8 @@ def _describe(checkpoint: dict[str, object], redact: fmt.Redact) -> str:
     )
 
 
-def _confirm(question: str) -> bool:
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on the terminal; anything but yes (or end of input) is no."""
     try:
         answer = input(f"{question} [y/N] ")
     except EOFError:
@@ -42,7 +43,7 @@ def reset(args: argparse.Namespace) -> int:
                 f"Reset {name!r} ({_describe(current, context.redact)})? Its next sync starts "
                 "from the beginning; stored documents are kept."
             )
-            if not _confirm(question):
+            if not confirm(question):
                 print("not reset")
                 return OK
         context.engine.reset_checkpoint(name)

@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(Exception):
             connector.close()
     for item in report.items:
+        if item.kind in ("deleted", "unchanged", "listing complete"):
+            which = f" {redact(item.doc_id)!r}" if item.doc_id else ""
+            print(f"{item.index:>5}  {item.kind}{which}")
+            continue
         if item.kind == "checkpoint":
             cursor_repr = redact(repr(item.cursor))
             print(f"{item.index:>5}  checkpoint  cursor {fmt.truncate(cursor_repr, 80)}")

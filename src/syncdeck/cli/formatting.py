@@ -72,9 +72,12 @@ def run_dict(run: RunRecord, redact: Redact, *, with_traceback: bool = False) ->
         "updated": run.updated,
         "unchanged": run.unchanged,
         "rejected": run.rejected,
+        "deleted": run.deleted,
+        "deletes_held": run.deletes_held,
         "batches": run.batches,
         "items_synced": run.items_synced,
         "error": redact(run.error) if run.error else run.error,
+        "notice": run.notice,
     }
     if with_traceback:
         data["traceback"] = redact(run.traceback) if run.traceback else run.traceback

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
                     f"{r.inserted:,}",
                     f"{r.updated:,}",
                     f"{r.unchanged:,}",
+                    f"{r.deleted:,}",
                     f"{r.rejected:,}",
                     f"{fmt.cursor_text(r.cursor_start, redact, 24)} -> "
                     f"{fmt.cursor_text(r.cursor_end, redact, 24)}",
@@ -53,12 +54,15 @@ def run(args: argparse.Namespace) -> int:
             "NEW",
             "UPD",
             "SAME",
+            "DEL",
             "REJ",
             "CURSOR",
         ]
-        for line in fmt.table(headers, rows, numeric={0, 4, 5, 6, 7, 8}):
+        for line in fmt.table(headers, rows, numeric={0, 4, 5, 6, 7, 8, 9}):
             print(line)
         for r in runs:
+            if r.notice:
+                print(f"run {r.run_id}: {r.notice}")
             if r.error:
                 print(f"run {r.run_id}: {redact(fmt.first_line(r.error))}")
         newest = runs[0]

@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="connectors syncing at once (default: [defaults] max_concurrent)",
     )
+    p.add_argument(
+        "--apply-deletes",
+        action="store_true",
+        help="apply deletions the deletion guard would hold back (more than delete_limit "
+        "of a connector's documents, or all of them): the source really lost them",
+    )
 
     p = _command(sub, "status", "syncdeck.cli.status:run", "checkpoint state of every connector")
     _json_flag(p)
@@ -121,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub, "undo", "syncdeck.cli.checkpoint:undo", "revert the last reset or cursor edit"
     )
     p.add_argument("name", metavar="NAME")
+
+    p = _command(
+        sub,
+        "forget",
+        "syncdeck.cli.forget:run",
+        "remove a connector's documents and state (for a source re-pointed or removed)",
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
     p = _command(
         sub, "rejected", "syncdeck.cli.rejected:run", "documents a connector's syncs rejected"

@@ -109,7 +109,8 @@ class Display:
                     f"({event.items_synced:,} items synced)"
                 )
             since = f", changes since {fmt.when(event.since)}" if event.since else ""
-            return f"{name}: started {where}{since}"
+            notice = f"\n{name}: {event.notice}" if event.notice else ""
+            return f"{name}: started {where}{since}{notice}"
         if isinstance(event, BatchCommitted):
             now = time.monotonic()
             if now - self._last_line.get(name, 0.0) < PLAIN_PROGRESS_INTERVAL:

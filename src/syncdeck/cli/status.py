@@ -28,7 +28,7 @@ def state_label(state: ConnectorState | None, last_change: dict[str, Any] | None
         if last is None or changed >= (last.finished_at or last.started_at):
             return "reset" if last_change["action"] == "reset" else "cursor set"
     if state.error:
-        return "failed"
+        return "deletes held" if last is not None and last.deletes_held else "failed"
     if last is None:
         return "never run"
     if str(last.status) == "running":

@@ -40,6 +40,8 @@ class SyncRunner:
         connectors: dict[str, BaseConnector],
         max_concurrent: int,
         live_output: bool,
+        *,
+        apply_deletes: bool = False,
     ) -> None:
         self.names = list(connectors)
         self.connectors = connectors
@@ -48,6 +50,7 @@ class SyncRunner:
             context.engine,
             connectors.pop,  # built (and so checked) before anything started
             max_concurrent=max_concurrent,
+            apply_deletes=apply_deletes,
             redact=context.redact,
             on_event=self.queue.put,
             on_end=self.queue.put,
@@ -175,7 +178,9 @@ def run(args: argparse.Namespace) -> int:
                     built.close()
             raise
         limit = args.max_concurrent or context.max_concurrent
-        runner = SyncRunner(context, connectors, limit, _live_output())
+        runner = SyncRunner(
+            context, connectors, limit, _live_output(), apply_deletes=args.apply_deletes
+        )
         code = runner.run()
         forced = runner.forced
         return code

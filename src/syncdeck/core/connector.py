@@ -57,6 +57,9 @@ class BaseConnector(ABC):
     secret_values: tuple[str, ...] = ()
     # What the store holds of this connector, bound by the engine during a run.
     stored: StoredDocuments = NOTHING_STORED
+    # The share of its stored documents one run may delete (None: the engine's limit);
+    # set from the configuration's delete_limit.
+    delete_limit: float | None = None
 
     @abstractmethod
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:

@@ -21,6 +21,7 @@ class RunCounts:
     unchanged: int = 0
     rejected: int = 0
     batches: int = 0
+    deleted: int = 0  # documents removed from the store (the source no longer has them)
 
     @property
     def written(self) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from syncdeck.core.errors import (
@@ -175,11 +175,24 @@ def transaction(conn: sqlite3.Connection, path: str, what: str) -> Iterator[sqli
         raise
 
 
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
 def ensure_schema(
-    conn: sqlite3.Connection, path: str, what: str, script: str, version: int
+    conn: sqlite3.Connection,
+    path: str,
+    what: str,
+    script: str,
+    version: int,
+    migrations: Mapping[int, Migration] | None = None,
 ) -> None:
-    """Create or upgrade the schema (every statement idempotent) in one transaction; a
-    file from a newer syncdeck is refused rather than downgraded."""
+    """Create or upgrade the schema in one transaction; a file from a newer syncdeck is
+    refused rather than downgraded.
+
+    A new file gets ``script`` (the current schema). An older one is brought up step by
+    step: ``migrations[n]`` (a script or a function) takes it from version ``n - 1`` to
+    ``n``; a step without an entry re-runs ``script``, whose statements are idempotent.
+    """
     found = conn.execute("PRAGMA user_version").fetchone()[0]
     if found > version:
         raise DatabaseVersionError(
@@ -187,11 +200,27 @@ def ensure_schema(
             f"this {what} was written by a newer syncdeck (schema version {found}, this "
             f"one knows up to {version}); upgrade syncdeck or point it at another file",
         )
-    if found != version:
-        with transaction(conn, path, what):
-            for statement in split_script(script):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={version}")
+    if found == version:
+        return
+    fresh = (
+        found == 0
+        and not conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[
+            0
+        ]
+    )
+    with transaction(conn, path, what):
+        steps: list[Migration] = (
+            [script]
+            if fresh
+            else [(migrations or {}).get(n, script) for n in range(found + 1, version + 1)]
+        )
+        for step in steps:
+            if callable(step):
+                step(conn)
+            else:
+                for statement in split_script(step):
+                    conn.execute(statement)
+        conn.execute(f"PRAGMA user_version={version}")
 
 
 def split_script(script: str) -> list[str]:

@@ -1,9 +1,11 @@
 """The sync engine: runs a connector through the pipeline in batches and moves its
-checkpoint only past documents that are durably stored (see DESIGN.md, "Sync semantics")."""
+checkpoint only past documents that are durably stored (docs/architecture.md, "The sync
+contract")."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import threading
 import time
@@ -16,8 +18,8 @@ from typing import Any
 
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.counters import RunCounts
-from syncdeck.core.documents import Checkpoint
-from syncdeck.core.errors import SyncdeckError
+from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
+from syncdeck.core.errors import DeletionsHeld, SyncdeckError
 from syncdeck.core.events import (
     BatchCommitted,
     DocumentRejected,
@@ -62,9 +64,13 @@ class SyncEngine:
         lock_timeout: float = 5.0,
         heartbeat_interval: float = 1.0,
         flush_interval: float = 2.0,
+        delete_limit: float = 0.5,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if not 0 <= delete_limit <= 1:
+            raise ValueError("delete_limit is a share of the stored documents, 0 to 1")
+        self.delete_limit = delete_limit
         self.pipeline = pipeline
         self.batch_size = batch_size
         self.lease_timeout = lease_timeout
@@ -114,33 +120,65 @@ class SyncEngine:
         *,
         cancel: threading.Event | None = None,
         on_event: Listener | None = None,
+        delete_limit: float | None = None,
+        apply_deletes: bool = False,
     ) -> int:
         """Run ``connector`` from its checkpoint; returns documents written this run.
 
         A connector error is recorded, then re-raised, after everything before it has
-        been stored. A set ``cancel`` event stops the run between two items.
+        been stored. A set ``cancel`` event stops the run between two items. A run that
+        ends a complete listing deletes what the source no longer has, up to
+        ``delete_limit`` (a share of the connector's stored documents; by default the
+        connector's own ``delete_limit``, else the engine's) unless ``apply_deletes``
+        (docs/architecture.md, "The mirror contract").
         """
         connector_id = getattr(connector, "connector_id", "")
         if not isinstance(connector_id, str) or not connector_id:
             raise SyncdeckError(f"{type(connector).__name__} has no connector_id")
+        store = self.pipeline.store
         try:
-            run_id, started, state = self.state.begin_run(
-                connector_id, lease_timeout=self.lease_timeout, cancel=cancel
+            documents = store.documents_of(connector_id)
+            run_id, started, state, notice = self.state.begin_run(
+                connector_id,
+                lease_timeout=self.lease_timeout,
+                cancel=cancel,
+                store=store.identity(connector_id),
+                documents=documents,
             )
         except BaseException:
             _close_connector(connector)
             raise
+        if delete_limit is None:
+            delete_limit = getattr(connector, "delete_limit", None)
+        limit = self.delete_limit if delete_limit is None else delete_limit
         run = _Run(self, connector, run_id, started, state.items_synced, cancel, on_event)
+        run.delete_limit, run.apply_deletes = limit, apply_deletes
         with self._runs_lock:
             self._runs[run_id] = run
+        bound = "stored" in vars(connector)
+        previous_view = connector.stored
+        connector.stored = store.view(connector_id)
         try:
-            return run.execute(state.cursor, state.last_sync)
+            return run.execute(state.cursor, state.last_sync, notice)
         finally:
+            if bound:
+                connector.stored = previous_view
+            else:
+                with contextlib.suppress(AttributeError):
+                    del connector.stored
             with self._runs_lock:
                 self._runs.pop(run_id, None)
             if run.own.locked():
                 run.own.release()
             _close_connector(connector)
+
+    def forget(self, connector_id: str) -> int:
+        """Remove a connector's documents, checkpoint, history and quarantine (refused
+        while it runs); returns how many documents were deleted."""
+        self.state.refuse_if_running(connector_id)
+        deleted = self.pipeline.store.forget(connector_id)
+        self.state.forget(connector_id)
+        return deleted
 
     # -- checkpoints -------------------------------------------------------------------
 
@@ -200,9 +238,12 @@ class SyncEngine:
 
 
 class _Run:
-    """One run's bookkeeping. Counting rule: ``items_synced`` grows by the valid
-    documents a committed cursor covers, so it stays exact across crashes (a document
-    re-delivered after a lost state commit was never counted)."""
+    """One run's bookkeeping.
+
+    ``items_synced`` is the store's own count of the connector's documents, read after
+    each batch, so it stays exact across crashes, rewrites and deletions. Ids are tracked
+    for the deletion sweep only when the connector says it lists its source
+    (``lists_source``), so a plain stream costs no memory per document."""
 
     def __init__(
         self,
@@ -223,27 +264,40 @@ class _Run:
         self.emit = engine._emitter(on_event)
         self.t0 = time.monotonic()
         self.rows: list[StoredRow] = []
+        self.deletions: dict[str, None] = {}  # ordered: ids of Deleted markers held
         self.quarantine: list[QuarantineEntry] = []
         self.batch_items = 0
         # Live counters of the hot loop; what committed batches counted is in ``committed``.
-        self.documents = self.rejected = 0
+        self.documents = self.rejected = self.marked_unchanged = 0
+        self.batch_marked = 0  # Unchanged markers since the last flush
         self.committed = RunCounts()
-        self.valid_seen = 0
-        self.valid_committed = 0
-        self.pending: tuple[str | None, int] | None = None
+        self.pending: str | object | None = _NO_CHECKPOINT
         self.items_synced = items_synced
+        self.generation: int | None = None
         self.cursor: str | None = None
+        self.tracking = bool(getattr(connector, "lists_source", False))
+        self.seen: set[str] = set()
+        self.listed = False  # a ListingComplete marker arrived
+        self.delete_limit = engine.delete_limit
+        self.apply_deletes = False
+        self.deletes_held = 0
         self.last_flush = self.last_beat = self.t0
         self.own = threading.Lock()  # held by the run's thread except inside the connector
         self.own.acquire()
         self.finished = False  # set (holding ``own``) once the run row is closed
 
-    def execute(self, cursor: str | None, last_sync: str | None) -> int:
+    def execute(self, cursor: str | None, last_sync: str | None, notice: str | None) -> int:
         self.cursor = cursor
         since = datetime.fromisoformat(last_sync) if last_sync else None
         self.emit(
             RunStarted(
-                self.connector_id, self.run_id, self.started, since, cursor, self.items_synced
+                self.connector_id,
+                self.run_id,
+                self.started,
+                since,
+                cursor,
+                self.items_synced,
+                notice,
             )
         )
         status = RunStatus.SUCCEEDED
@@ -263,7 +317,11 @@ class _Run:
         if iterator is not None and status is not RunStatus.SUCCEEDED:
             self._close_iterator(iterator)
         try:
-            self._flush(end=status is RunStatus.SUCCEEDED)
+            self._flush()
+            if status is RunStatus.SUCCEEDED and self.listed:
+                self._sweep()
+        except DeletionsHeld as exc:
+            error, status, trace = exc, RunStatus.FAILED, None
         except Exception as exc:
             if error is None:
                 error, status = exc, RunStatus.FAILED
@@ -283,6 +341,7 @@ class _Run:
                 since=self.started,
                 error=message,
                 traceback=trace,
+                deletes_held=self.deletes_held,
             )
         except Exception:
             self.engine.state.release(self.run_id)
@@ -301,6 +360,7 @@ class _Run:
                     time.monotonic() - self.t0,
                     message,
                     trace,
+                    self.deletes_held,
                 )
             )
         self.finished = True
@@ -315,9 +375,10 @@ class _Run:
             self.documents,
             committed.inserted,
             committed.updated,
-            committed.unchanged,
+            committed.unchanged + self.marked_unchanged,
             self.rejected,
             committed.batches,
+            committed.deleted,
         )
 
     def _consume(self, iterator: Iterator[Any]) -> RunStatus:
@@ -331,6 +392,8 @@ class _Run:
         cancel = self.cancel
         own = self.own
         rows = self.rows
+        tracking = self.tracking
+        seen = self.seen
         item_no = 0
         while True:
             # ``own`` is free only while the connector has control, so an exit handler
@@ -343,29 +406,59 @@ class _Run:
             finally:
                 own.acquire()
             item_no += 1
-            if type(item) is Checkpoint or isinstance(item, Checkpoint):
+            kind = type(item)
+            if kind is Document or (kind not in _MARKERS and not isinstance(item, _MARKER_TYPES)):
+                if self.batch_items >= batch_size:
+                    # Flushed when the next document arrives, so that a checkpoint yielded
+                    # right after a full batch is committed with it.
+                    self._flush()
+                self.documents += 1
+                self.batch_items += 1
+                prepared = prepare(item)
+                if type(prepared) is StoredRow:
+                    rows.append(prepared)
+                    if tracking:
+                        seen.add(prepared.doc_id)
+                    if self.deletions:
+                        self.deletions.pop(prepared.doc_id, None)
+                else:
+                    if tracking and prepared.doc_id is not None:
+                        seen.add(prepared.doc_id)
+                    self._reject(item_no, prepared)
+            elif isinstance(item, Checkpoint):
                 if item.cursor is not None and type(item.cursor) is not str:
                     raise TypeError(
                         f"Checkpoint cursor must be a string or None, got "
                         f"{type(item.cursor).__name__} at item {item_no}"
                     )
-                self.pending = (item.cursor, self.valid_seen)
-            else:
-                if self.batch_items >= batch_size:
-                    # Flushed when the next document arrives, so that a checkpoint yielded
-                    # right after a full batch is committed with it.
-                    self._flush(end=False)
+                self.pending = item.cursor
+            elif isinstance(item, Unchanged):
+                doc_id = _marker_id(item, item_no)
                 self.documents += 1
+                self.marked_unchanged += 1
+                self.batch_marked += 1
+                if tracking:
+                    seen.add(doc_id)
+            elif isinstance(item, Deleted):
+                doc_id = _marker_id(item, item_no)
+                if self.batch_items >= batch_size:
+                    self._flush()
                 self.batch_items += 1
-                prepared = prepare(item)
-                if type(prepared) is tuple:
-                    rows.append(prepared)
-                    self.valid_seen += 1
-                else:
-                    self._reject(item_no, prepared)
+                if rows and any(row.doc_id == doc_id for row in rows):
+                    rows[:] = [row for row in rows if row.doc_id != doc_id]
+                self.deletions[doc_id] = None
+                seen.discard(doc_id)
+            else:  # ListingComplete
+                if not tracking:
+                    raise TypeError(
+                        f"{type(self.connector).__name__} yielded ListingComplete at item "
+                        f"{item_no} without declaring lists_source = True: the engine tracks "
+                        "the ids of a listing only for connectors that declare it"
+                    )
+                self.listed = True
             now = monotonic()
-            if self.pending is not None and now - self.last_flush >= flush_interval:
-                self._flush(end=False)
+            if self.pending is not _NO_CHECKPOINT and now - self.last_flush >= flush_interval:
+                self._flush()
             elif now - self.last_beat >= heartbeat_interval:
                 engine.state.heartbeat(self.run_id, self.documents)
                 self.last_beat = now
@@ -389,52 +482,60 @@ class _Run:
             )
         )
 
-    def _flush(self, *, end: bool) -> None:
-        """Store the held batch (durable), then commit the newest cursor it covers."""
+    def _flush(self) -> None:
+        """Store the held batch (durable), then commit the newest cursor it covers.
+
+        A checkpoint covers what was yielded before it; the end of a successful run
+        covers everything, but the engine never invents a cursor."""
         size = self.batch_items
         written = RunCounts()
-        if self.rows:
-            written = self.engine.pipeline.write(self.rows).counts
+        if self.rows or self.deletions:
+            written = self.engine.pipeline.write(
+                self.rows, connector=self.connector_id, deletions=list(self.deletions)
+            ).counts
             self.rows.clear()
+            self.deletions.clear()
         rejected_now = len(self.quarantine)
-        if end:
-            move = self.pending is not None
-            new_cursor = self.pending[0] if self.pending is not None else self.cursor
-            covered = self.valid_seen - self.valid_committed
-        elif self.pending is not None:
-            move = True
-            new_cursor, upto = self.pending
-            covered = upto - self.valid_committed
-        else:
-            move, new_cursor, covered = False, self.cursor, 0
+        move = self.pending is not _NO_CHECKPOINT
+        new_cursor = self.pending if move else self.cursor
+        marked = self.batch_marked
         self.last_flush = self.last_beat = time.monotonic()
-        if not (size or move or covered or self.quarantine):
+        if not (size or move or marked or self.quarantine):
             return
+        if written.inserted or written.updated or written.deleted:
+            self.items_synced, self.generation = self.engine.pipeline.store.tally(self.connector_id)
         batch = RunCounts(
-            size,
+            size + marked,
             written.inserted,
             written.updated,
-            written.unchanged,
+            written.unchanged + marked,
             rejected_now,
             1 if size else 0,
+            written.deleted,
         )
-        self.committed = self.committed + batch
+        self.committed = self.committed + RunCounts(
+            inserted=written.inserted,
+            updated=written.updated,
+            unchanged=written.unchanged,
+            batches=batch.batches,
+            deleted=written.deleted,
+        )
         totals = self.totals()
-        self.items_synced = self.engine.state.commit_batch(
+        self.engine.state.commit_batch(
             self.connector_id,
             self.run_id,
-            cursor=new_cursor,
+            cursor=new_cursor,  # type: ignore[arg-type]
             move_cursor=move,
-            covered=covered,
             items_synced=self.items_synced,
+            generation=self.generation,
             progress=totals,
             quarantine=self.quarantine,
         )
-        self.valid_committed += covered
-        self.cursor = new_cursor
-        self.pending = None
+        self.cursor = new_cursor  # type: ignore[assignment]
+        self.pending = _NO_CHECKPOINT
         self.quarantine = []
         self.batch_items = 0
+        self.batch_marked = 0
         if size:
             self.emit(
                 BatchCommitted(
@@ -448,13 +549,39 @@ class _Run:
                 )
             )
 
+    def _sweep(self) -> None:
+        """After a complete listing: delete the connector's documents the run did not see,
+        unless that is more than the deletion guard allows (then nothing is deleted)."""
+        store = self.engine.pipeline.store
+        unseen = [doc_id for doc_id in store.ids(self.connector_id) if doc_id not in self.seen]
+        if not unseen:
+            return
+        stored = store.documents_of(self.connector_id)
+        limit = self.delete_limit
+        if not self.apply_deletes and (len(unseen) >= stored or len(unseen) > limit * stored):
+            self.deletes_held = len(unseen)
+            raise DeletionsHeld(self.connector_id, len(unseen), stored, limit)
+        deleted = store.delete(self.connector_id, unseen)
+        self.committed = self.committed + RunCounts(deleted=deleted)
+        self.items_synced, self.generation = store.tally(self.connector_id)
+        self.engine.state.commit_batch(
+            self.connector_id,
+            self.run_id,
+            cursor=self.cursor,
+            move_cursor=False,
+            items_synced=self.items_synced,
+            generation=self.generation,
+            progress=self.totals(),
+            quarantine=[],
+        )
+
     def stop_at_exit(self) -> None:
         """The process is exiting while this run's thread is blocked in its connector
         (``own`` acquired by the caller): store what it holds and close the run row."""
         self.finished = True
         cancelled = self.cancel is not None and self.cancel.is_set()
         try:
-            self._flush(end=False)
+            self._flush()
         except Exception:
             log.exception("storing the documents held by run %s at exit failed", self.run_id)
         self.engine.state.finish_run(
@@ -475,6 +602,21 @@ class _Run:
             close()
         except Exception:
             log.exception("closing the iterator of %s failed", self.connector_id)
+
+
+_NO_CHECKPOINT = object()  # no Checkpoint since the last commit
+_MARKER_TYPES = (Checkpoint, Unchanged, Deleted, ListingComplete)
+_MARKERS = frozenset(_MARKER_TYPES)
+
+
+def _marker_id(marker: Unchanged | Deleted, item_no: int) -> str:
+    doc_id = marker.doc_id
+    if type(doc_id) is not str or not doc_id:
+        raise TypeError(
+            f"{type(marker).__name__} needs a non-empty string doc_id, got {doc_id!r} at "
+            f"item {item_no}"
+        )
+    return doc_id
 
 
 def _close_connector(connector: BaseConnector) -> None:

@@ -68,3 +68,30 @@ class ConfigError(SyncdeckError):
 
 class ConnectorLoadError(SyncdeckError):
     """A connector type could not be imported or is not a BaseConnector."""
+
+
+class DeletionsHeld(SyncdeckError):
+    """The deletion guard stopped a sweep: the run would have deleted more of a connector's
+    documents than its ``delete_limit`` allows, or all of them. Nothing was deleted."""
+
+    def __init__(self, connector_id: str, would_delete: int, stored: int, limit: float) -> None:
+        share = would_delete / stored if stored else 1.0
+        if would_delete >= stored:
+            why = (
+                f"the source listed none of the {stored:,} stored documents of "
+                f"{connector_id!r}, so this run would delete them all"
+            )
+        else:
+            why = (
+                f"this run would delete {would_delete:,} of the {stored:,} documents of "
+                f"{connector_id!r} ({share:.0%}, over its delete_limit of {limit:.0%})"
+            )
+        super().__init__(
+            f"deletion guard: {why}; nothing was deleted. If the source really lost them, "
+            f"apply the deletions with `syncdeck sync {connector_id} --apply-deletes`; if it "
+            "is empty by mistake (an unmounted share, a wrong path), fix it and sync again"
+        )
+        self.connector_id = connector_id
+        self.would_delete = would_delete
+        self.stored = stored
+        self.limit = limit

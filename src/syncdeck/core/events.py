@@ -26,6 +26,7 @@ class RunStarted:
     since: datetime | None
     cursor: str | None
     items_synced: int
+    notice: str | None = None  # why the run starts over instead of resuming, if it does
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class RunFinished:
     elapsed: float
     error: str | None = None
     traceback: str | None = None
+    deletes_held: int = 0  # deletions the guard withheld (the run failed for it)
 
     @property
     def documents(self) -> int:
@@ -103,6 +105,10 @@ class RunFinished:
     @property
     def batches(self) -> int:
         return self.totals.batches
+
+    @property
+    def deleted(self) -> int:
+        return self.totals.deleted
 
     @property
     def written(self) -> int:

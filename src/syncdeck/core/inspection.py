@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from syncdeck.core.connector import BaseConnector
-from syncdeck.core.documents import Checkpoint, Document
+from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
 
 PREVIEW_CHARS = 160
 MAX_WARNINGS = 50
@@ -28,7 +28,7 @@ class InspectItem:
     """One thing the connector yielded."""
 
     index: int  # 1-based position in the connector's output
-    kind: Literal["document", "checkpoint"]
+    kind: Literal["document", "checkpoint", "deleted", "unchanged", "listing complete"]
     doc_id: str | None = None
     title: str = ""
     timestamp: datetime | None = None
@@ -92,10 +92,25 @@ class _Recorder:
                     f"{item.cursor!r}, not a string; the engine stores cursors as text"
                 )
             return True
+        if isinstance(item, Deleted | Unchanged):
+            kind: Literal["deleted", "unchanged"] = (
+                "deleted" if isinstance(item, Deleted) else "unchanged"
+            )
+            self.report.items.append(InspectItem(index, kind, doc_id=item.doc_id))
+            if not isinstance(item.doc_id, str) or not item.doc_id:
+                self.warn(
+                    f"item {index}: {type(item).__name__} marker with doc_id {item.doc_id!r}; "
+                    "a sync would fail on it"
+                )
+            return True
+        if isinstance(item, ListingComplete):
+            self.report.items.append(InspectItem(index, "listing complete"))
+            return True
         if not isinstance(item, Document):
             self.warn(
                 f"item {index}: yielded {type(item).__name__}, expected a Document or a "
-                "Checkpoint; a sync would reject it"
+                "Checkpoint (or a Deleted, Unchanged or ListingComplete marker); a sync "
+                "would reject it"
             )
             return True
         self.report.documents += 1

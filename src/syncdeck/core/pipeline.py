@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import PurePath
@@ -24,6 +24,7 @@ _SEP = "\x1f"
 _sha256 = hashlib.sha256
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DOC_FIELDS = {f.name for f in fields(Document)}
+_new_row = tuple.__new__  # builds a StoredRow without the NamedTuple's Python-level __new__
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def prepare(item: Any) -> StoredRow:
     doc_id, source, doc_type = doc.doc_id, doc.source, doc.doc_type
     content, title, author = doc.content, doc.title, doc.author
     thread_id, url, participants = doc.thread_id, doc.url, doc.participants
-    timestamp = doc.timestamp
+    timestamp, version = doc.timestamp, doc.version
     # The common case costs a few identity checks; anything unusual takes the slow path,
     # which also finds the reason to give.
     if not (
@@ -140,6 +141,7 @@ def prepare(item: Any) -> StoredRow:
         and (thread_id is None or type(thread_id) is str)
         and (url is None or type(url) is str)
         and type(participants) is list
+        and (version is None or type(version) is str)
         and doc_id.strip()
         and source.strip()
     ):
@@ -151,8 +153,11 @@ def prepare(item: Any) -> StoredRow:
         author = _text("author", author)
         thread_id = _optional_text("thread_id", thread_id)
         url = _optional_text("url", url)
+        version = _optional_text("version", version)
         if not isinstance(participants, list | tuple):
             raise InvalidDocument("participants must be a list of strings")
+    if version is not None and not version.isascii():
+        version = _scrub(version)
     if participants and not all(isinstance(p, str) for p in participants):
         raise InvalidDocument("participants must be a list of strings")
     if type(timestamp) is datetime and timestamp.tzinfo is UTC:
@@ -201,19 +206,23 @@ def prepare(item: Any) -> StoredRow:
             f"document is {len(encoded):,} bytes, over the {MAX_CONTENT_BYTES:,}-byte limit"
         )
     digest = _sha256(encoded).hexdigest()[:32]  # SHA-256: hardware-accelerated on most CPUs
-    return (
-        parts[0],
-        parts[1],
-        parts[2],
-        parts[3],
-        parts[4],
-        parts[5],
-        parts[6],
-        timestamp,
-        thread_id,
-        url,
-        parts[10],
-        digest,
+    return _new_row(
+        StoredRow,
+        (
+            parts[0],
+            parts[1],
+            parts[2],
+            parts[3],
+            parts[4],
+            parts[5],
+            parts[6],
+            timestamp,
+            thread_id,
+            url,
+            parts[10],
+            digest,
+            version,
+        ),
     )
 
 
@@ -235,8 +244,15 @@ class IngestionPipeline:
         except InvalidDocument as exc:
             return Rejection(safe_doc_id(item), str(exc), describe_payload(item))
 
-    def write(self, rows: list[StoredRow]) -> IngestResult:
-        return IngestResult(self.store.write(rows))
+    def write(
+        self,
+        rows: list[StoredRow],
+        *,
+        connector: str | None = None,
+        deletions: Sequence[str] = (),
+    ) -> IngestResult:
+        """Store prepared rows (and delete ``deletions`` of ``connector``) in one batch."""
+        return IngestResult(self.store.write(rows, connector=connector, deletions=deletions))
 
     def ingest_batch(self, docs: Iterable[Any]) -> IngestResult:
         rows: list[StoredRow] = []

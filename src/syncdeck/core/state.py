@@ -27,9 +27,10 @@ from syncdeck.core.errors import (
     UnknownConnectorError,
 )
 from syncdeck.core.events import RunStatus
+from syncdeck.core.store import StoreIdentity
 
 WHAT = "state database"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 HOST = socket.gethostname()
 
 SCHEMA = """
@@ -39,7 +40,9 @@ CREATE TABLE IF NOT EXISTS sync_state (
     cursor TEXT,
     last_sync TEXT,
     error TEXT,
-    updated_at TEXT
+    updated_at TEXT,
+    store_id TEXT,
+    store_generation INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS sync_runs (
     run_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -61,7 +64,10 @@ CREATE TABLE IF NOT EXISTS sync_runs (
     batches INTEGER NOT NULL DEFAULT 0,
     items_synced INTEGER NOT NULL DEFAULT 0,
     error TEXT,
-    traceback TEXT
+    traceback TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    deletes_held INTEGER NOT NULL DEFAULT 0,
+    notice TEXT
 );
 CREATE INDEX IF NOT EXISTS sync_runs_by_connector ON sync_runs (connector_id, run_id);
 CREATE INDEX IF NOT EXISTS sync_runs_running ON sync_runs (status) WHERE status = 'running';
@@ -91,12 +97,59 @@ CREATE TABLE IF NOT EXISTS rejected_documents (
 """
 
 
+def _to_version_2(conn: sqlite3.Connection) -> None:
+    """Store identity beside each checkpoint, and the mirror counters of a run."""
+    for table, column in (
+        ("sync_state", "store_id TEXT"),
+        ("sync_state", "store_generation INTEGER NOT NULL DEFAULT 0"),
+        ("sync_runs", "deleted INTEGER NOT NULL DEFAULT 0"),
+        ("sync_runs", "deletes_held INTEGER NOT NULL DEFAULT 0"),
+        ("sync_runs", "notice TEXT"),
+    ):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+
+
+MIGRATIONS = {2: _to_version_2}
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _store_mismatch(
+    recorded: tuple[str | None, int],
+    checkpoint: CheckpointRow,
+    store: StoreIdentity,
+    documents: int,
+) -> str | None:
+    """Why a checkpoint cannot be resumed against this store, or None when it can."""
+    if checkpoint.cursor is None and checkpoint.last_sync is None:
+        return None  # nothing to resume from: no reason to say anything
+    store_id, generation = recorded
+    if store_id is None:
+        # a checkpoint from before stores had an identity: trust it unless the store
+        # plainly holds nothing of what it covers
+        if checkpoint.items_synced > 0 and documents == 0:
+            return (
+                "the knowledge store holds none of this connector's documents (deleted or "
+                "replaced?); starting over from the beginning"
+            )
+        return None
+    if store_id != store.store_id:
+        return (
+            "the knowledge store is not the one this checkpoint was written for (deleted "
+            "or replaced); starting over from the beginning"
+        )
+    if generation > store.generation:
+        return (
+            "the knowledge store is older than this checkpoint (restored from an earlier "
+            "copy?); starting over from the beginning"
+        )
+    return None
 
 
 def pid_alive(pid: int) -> bool:
@@ -133,6 +186,8 @@ class RunRecord:
     items_synced: int
     error: str | None
     traceback: str | None
+    deletes_held: int = 0  # deletions the guard withheld (the run failed for it)
+    notice: str | None = None  # what the run said about itself (e.g. why it started over)
 
     @property
     def duration(self) -> float:
@@ -164,6 +219,10 @@ class RunRecord:
         return self.counts.batches
 
     @property
+    def deleted(self) -> int:
+        return self.counts.deleted
+
+    @property
     def written(self) -> int:
         return self.counts.written
 
@@ -175,7 +234,7 @@ class RunRecord:
 _RUN_COLUMNS = (
     "run_id, connector_id, status, started_at, finished_at, heartbeat, pid, host, since, "
     "cursor_start, cursor_end, documents, inserted, updated, unchanged, rejected, batches, "
-    "items_synced, error, traceback"
+    "items_synced, error, traceback, deleted, deletes_held, notice"
 )
 
 
@@ -192,10 +251,12 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         since=_dt(row[8]),
         cursor_start=row[9],
         cursor_end=row[10],
-        counts=RunCounts(*row[11:17]),
+        counts=RunCounts(*row[11:17], deleted=row[20]),
         items_synced=row[17],
         error=row[18],
         traceback=row[19],
+        deletes_held=row[21],
+        notice=row[22],
     )
 
 
@@ -274,7 +335,7 @@ class StateStore:
         self._live: dict[int, threading.Event | None] = {}
         atexit.register(_close_at_exit, weakref.ref(self))
         try:
-            ensure_schema(self._conn, self.path, WHAT, SCHEMA, SCHEMA_VERSION)
+            ensure_schema(self._conn, self.path, WHAT, SCHEMA, SCHEMA_VERSION, MIGRATIONS)
         except BaseException:
             self._conn.close()
             raise
@@ -393,6 +454,14 @@ class StateStore:
         )
         return current
 
+    def refuse_if_running(self, connector_id: str) -> None:
+        """Raise SyncAlreadyRunning if a live run holds the connector's lease."""
+        with self._lock:
+            try:
+                self._refuse_if_running(connector_id)
+            except sqlite3.Error as exc:
+                raise translate_error(exc, self.path, WHAT) from exc
+
     def _refuse_if_running(self, connector_id: str) -> None:
         for row in self._conn.execute(
             f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE connector_id=? AND status='running'",
@@ -406,10 +475,11 @@ class StateStore:
         with self._tx():
             self._refuse_if_running(connector_id)
             self._record_change(connector_id, "reset")
+            # items_synced counts the connector's stored documents, which a reset keeps
             self._conn.execute(
                 "INSERT INTO sync_state (connector_id, items_synced, cursor, last_sync, error, "
                 "updated_at) VALUES (?, 0, NULL, NULL, NULL, ?) ON CONFLICT(connector_id) DO "
-                "UPDATE SET items_synced=0, cursor=NULL, last_sync=NULL, error=NULL, "
+                "UPDATE SET cursor=NULL, last_sync=NULL, error=NULL, "
                 "updated_at=excluded.updated_at",
                 (connector_id, _iso(utcnow())),
             )
@@ -444,15 +514,26 @@ class StateStore:
             if not existed:
                 self._conn.execute("DELETE FROM sync_state WHERE connector_id=?", (connector_id,))
                 return EMPTY
+            # the cursor, since and error come back; items_synced stays the stored count
+            current = self._checkpoint(connector_id)
+            if current is not None:
+                items = current.items_synced
             self._conn.execute(
                 "INSERT INTO sync_state (connector_id, items_synced, cursor, last_sync, error, "
                 "updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT(connector_id) DO UPDATE SET "
-                "items_synced=excluded.items_synced, cursor=excluded.cursor, "
-                "last_sync=excluded.last_sync, error=excluded.error, "
+                "cursor=excluded.cursor, last_sync=excluded.last_sync, error=excluded.error, "
                 "updated_at=excluded.updated_at",
                 (connector_id, items, cursor, last_sync, error, _iso(utcnow())),
             )
             return CheckpointRow(items, cursor, last_sync, error)
+
+    def forget(self, connector_id: str) -> None:
+        """Remove everything kept about a connector: checkpoint, undo history, runs and
+        quarantine (its documents are the store's to remove)."""
+        with self._tx():
+            self._refuse_if_running(connector_id)
+            for table in ("sync_state", "checkpoint_history", "sync_runs", "rejected_documents"):
+                self._conn.execute(f"DELETE FROM {table} WHERE connector_id=?", (connector_id,))
 
     def history(self, connector_id: str, limit: int = 20) -> list[dict[str, Any]]:
         rows = self._read(
@@ -481,8 +562,16 @@ class StateStore:
         *,
         lease_timeout: float,
         cancel: threading.Event | None = None,
-    ) -> tuple[int, datetime, CheckpointRow]:
-        """Take the connector's lease and open a run row; returns run id, start, state."""
+        store: StoreIdentity | None = None,
+        documents: int = 0,
+    ) -> tuple[int, datetime, CheckpointRow, str | None]:
+        """Take the connector's lease and open a run row; returns run id, start, the
+        checkpoint to resume from and, when the checkpoint had to be dropped, why.
+
+        ``store`` is the knowledge store's identity for this connector and ``documents``
+        how many it holds: a checkpoint written for another store, or for a later state of
+        this one, would resume past documents the store does not hold, so the connector
+        starts over instead (docs/architecture.md, "Store identity")."""
         started = utcnow()
         with self._tx():
             for row in self._conn.execute(
@@ -502,16 +591,47 @@ class StateStore:
                         holder.run_id,
                     ),
                 )
-            state = self._checkpoint(connector_id) or EMPTY
-            if self._checkpoint(connector_id) is None:
+            current = self._checkpoint(connector_id)
+            notice = None
+            if current is not None and store is not None:
+                notice = _store_mismatch(self._store_of(connector_id), current, store, documents)
+            if current is None:
                 self._conn.execute(
-                    "INSERT INTO sync_state (connector_id, items_synced, updated_at) "
-                    "VALUES (?, 0, ?)",
-                    (connector_id, _iso(started)),
+                    "INSERT INTO sync_state (connector_id, items_synced, updated_at, store_id, "
+                    "store_generation) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        connector_id,
+                        documents,
+                        _iso(started),
+                        store.store_id if store else None,
+                        store.generation if store else 0,
+                    ),
+                )
+                state = CheckpointRow(documents, None, None, None)
+            elif notice is not None:
+                self._conn.execute(
+                    "UPDATE sync_state SET cursor=NULL, last_sync=NULL, items_synced=?, "
+                    "store_id=?, store_generation=?, updated_at=? WHERE connector_id=?",
+                    (documents, store.store_id, store.generation, _iso(started), connector_id),  # type: ignore[union-attr]
+                )
+                state = CheckpointRow(documents, None, None, current.error)
+            else:
+                if store is not None:
+                    self._conn.execute(
+                        "UPDATE sync_state SET items_synced=?, store_id=?, store_generation=? "
+                        "WHERE connector_id=?",
+                        (documents, store.store_id, store.generation, connector_id),
+                    )
+                state = CheckpointRow(
+                    documents if store is not None else current.items_synced,
+                    current.cursor,
+                    current.last_sync,
+                    current.error,
                 )
             cur = self._conn.execute(
                 "INSERT INTO sync_runs (connector_id, status, started_at, heartbeat, pid, host, "
-                "since, cursor_start, cursor_end, items_synced) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "since, cursor_start, cursor_end, items_synced, notice) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     connector_id,
                     RunStatus.RUNNING.value,
@@ -523,13 +643,21 @@ class StateStore:
                     state.cursor,
                     state.cursor,
                     state.items_synced,
+                    notice,
                 ),
             )
             run_id = int(cur.lastrowid or 0)
             with _LIVE_LOCK:
                 _LIVE_RUNS.add(run_id)
             self._live[run_id] = cancel
-        return run_id, started, state
+        return run_id, started, state, notice
+
+    def _store_of(self, connector_id: str) -> tuple[str | None, int]:
+        row = self._conn.execute(
+            "SELECT store_id, store_generation FROM sync_state WHERE connector_id=?",
+            (connector_id,),
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, 0)
 
     def commit_batch(
         self,
@@ -538,34 +666,33 @@ class StateStore:
         *,
         cursor: str | None,
         move_cursor: bool,
-        covered: int,
         items_synced: int,
+        generation: int | None,
         progress: RunCounts,
         quarantine: list[QuarantineEntry],
-    ) -> int:
-        """One transaction after a durable store batch; returns the new items_synced.
-
-        ``items_synced`` is the count before this batch as the run knows it: under its
-        lease nothing else edits the row, so it is not read back (the row itself is
-        incremented in SQL all the same)."""
+    ) -> None:
+        """One transaction after a durable store batch: the cursor (when it moves), the
+        connector's document count and store generation as the store reported them, the
+        run's counters and heartbeat, and the batch's quarantined documents."""
         now = _iso(utcnow())
-        items_synced += covered
         with self._tx():
             if move_cursor:
                 self._conn.execute(
-                    "UPDATE sync_state SET cursor=?, items_synced=items_synced+?, "
-                    "updated_at=? WHERE connector_id=?",
-                    (cursor, covered, now, connector_id),
-                )
-            elif covered:
-                self._conn.execute(
-                    "UPDATE sync_state SET items_synced=items_synced+?, updated_at=? "
+                    "UPDATE sync_state SET cursor=?, items_synced=?, "
+                    "store_generation=coalesce(?, store_generation), updated_at=? "
                     "WHERE connector_id=?",
-                    (covered, now, connector_id),
+                    (cursor, items_synced, generation, now, connector_id),
+                )
+            else:
+                self._conn.execute(
+                    "UPDATE sync_state SET items_synced=?, "
+                    "store_generation=coalesce(?, store_generation), updated_at=? "
+                    "WHERE connector_id=?",
+                    (items_synced, generation, now, connector_id),
                 )
             self._conn.execute(
                 "UPDATE sync_runs SET heartbeat=?, documents=?, inserted=?, updated=?, "
-                "unchanged=?, rejected=?, batches=?, cursor_end=?, items_synced=? "
+                "unchanged=?, rejected=?, batches=?, deleted=?, cursor_end=?, items_synced=? "
                 "WHERE run_id=?",
                 (
                     now,
@@ -575,6 +702,7 @@ class StateStore:
                     progress.unchanged,
                     progress.rejected,
                     progress.batches,
+                    progress.deleted,
                     cursor,
                     items_synced,
                     run_id,
@@ -600,7 +728,6 @@ class StateStore:
                         for q in quarantine
                     ],
                 )
-        return items_synced
 
     def heartbeat(self, run_id: int, documents: int) -> None:
         with self._tx():
@@ -618,6 +745,7 @@ class StateStore:
         since: datetime | None,
         error: str | None,
         traceback: str | None,
+        deletes_held: int = 0,
     ) -> None:
         """Close the run row and update the checkpoint's error / last_sync."""
         now = _iso(utcnow())
@@ -636,8 +764,8 @@ class StateStore:
                     )
                 self._conn.execute(
                     "UPDATE sync_runs SET status=?, finished_at=?, heartbeat=?, error=?, "
-                    "traceback=? WHERE run_id=?",
-                    (status.value, now, now, error, traceback, run_id),
+                    "traceback=?, deletes_held=? WHERE run_id=?",
+                    (status.value, now, now, error, traceback, deletes_held, run_id),
                 )
         finally:
             self.release(run_id)

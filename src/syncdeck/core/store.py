@@ -1,5 +1,13 @@
 """The knowledge store: every synced document once per ``(source, doc_id)``, full-text
-searchable. A batch is one durable transaction, so the engine may move a cursor after it."""
+searchable, owned by the connector that stored it. A batch is one durable transaction, so
+the engine may move a cursor after it (docs/architecture.md, "The sync contract").
+
+Per connector the store also keeps what the mirror contract needs: the number of its
+documents (kept exact by triggers, whatever path writes or deletes), a generation that
+every write bumps, and the version each document was stored with. With the store's own
+random id they let the state database tell whether its checkpoints still describe this
+store ("Store identity").
+"""
 
 from __future__ import annotations
 
@@ -7,34 +15,40 @@ import functools
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from syncdeck.core.connector import StoredDocuments
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.database import ensure_schema, open_database, transaction, translate_error
 
 WHAT = "knowledge store"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-# Columns of a stored row, in the order StoredRow tuples carry them (the timestamp as
-# an aware UTC datetime, formatted by the store only for the rows it writes).
-ROW_COLUMNS = (
-    "source",
-    "doc_id",
-    "doc_type",
-    "title",
-    "content",
-    "author",
-    "participants",
-    "timestamp",
-    "thread_id",
-    "url",
-    "metadata",
-    "content_hash",
-)
-StoredRow = tuple[str, str, str, str, str, str, str, datetime, str | None, str | None, str, str]
+
+class StoredRow(NamedTuple):
+    """A validated document as the store writes it (made by the pipeline). The timestamp
+    is an aware UTC datetime, formatted by the store only for the rows it writes."""
+
+    source: str
+    doc_id: str
+    doc_type: str
+    title: str
+    content: str
+    author: str
+    participants: str  # JSON list
+    timestamp: datetime
+    thread_id: str | None
+    url: str | None
+    metadata: str  # JSON object
+    content_hash: str
+    version: str | None
+
+
+ROW_COLUMNS: tuple[str, ...] = StoredRow._fields
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -52,9 +66,13 @@ CREATE TABLE IF NOT EXISTS documents (
     metadata TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     ingested_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    connector TEXT NOT NULL DEFAULT '',
+    version TEXT,
     UNIQUE (source, doc_id)
 );
-CREATE INDEX IF NOT EXISTS documents_hash ON documents (source, doc_id, content_hash);
+CREATE INDEX IF NOT EXISTS documents_hash
+    ON documents (source, doc_id, content_hash, version, connector);
+CREATE INDEX IF NOT EXISTS documents_connector ON documents (connector, doc_id, version);
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     title, content, author, content='documents', content_rowid='id', tokenize='unicode61'
 );
@@ -67,28 +85,101 @@ CREATE TRIGGER IF NOT EXISTS documents_ad AFTER DELETE ON documents BEGIN
     INSERT INTO documents_fts(documents_fts, rowid, title, content, author)
     VALUES ('delete', old.id, old.title, old.content, old.author);
 END;
-CREATE TRIGGER IF NOT EXISTS documents_au AFTER UPDATE ON documents BEGIN
+CREATE TRIGGER IF NOT EXISTS documents_au AFTER UPDATE OF title, content, author ON documents
+BEGIN
     INSERT INTO documents_fts(documents_fts, rowid, title, content, author)
     VALUES ('delete', old.id, old.title, old.content, old.author);
     INSERT INTO documents_fts(rowid, title, content, author)
     VALUES (new.id, new.title, new.content, new.author);
 END;
+CREATE TABLE IF NOT EXISTS connectors (
+    connector TEXT PRIMARY KEY,
+    documents INTEGER NOT NULL DEFAULT 0,
+    generation INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS documents_count_ai AFTER INSERT ON documents BEGIN
+    INSERT INTO connectors (connector, documents) VALUES (new.connector, 1)
+    ON CONFLICT (connector) DO UPDATE SET documents = documents + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS documents_count_ad AFTER DELETE ON documents BEGIN
+    UPDATE connectors SET documents = documents - 1 WHERE connector = old.connector;
+END;
+CREATE TRIGGER IF NOT EXISTS documents_count_au AFTER UPDATE OF connector ON documents
+WHEN old.connector IS NOT new.connector BEGIN
+    UPDATE connectors SET documents = documents - 1 WHERE connector = old.connector;
+    INSERT INTO connectors (connector, documents) VALUES (new.connector, 1)
+    ON CONFLICT (connector) DO UPDATE SET documents = documents + 1;
+END;
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
 """
 
-_INSERT = f"INSERT INTO documents ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' * 12)})"
+
+def _to_version_3(conn: sqlite3.Connection) -> None:
+    """Owner, version and per-connector counts for the mirror contract. The update
+    trigger is narrowed first, so filling the owner column does not re-index the text."""
+    conn.execute("ALTER TABLE documents ADD COLUMN connector TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE documents ADD COLUMN version TEXT")
+    conn.execute("DROP TRIGGER IF EXISTS documents_au")
+    conn.execute("DROP INDEX IF EXISTS documents_hash")
+    from syncdeck.core.database import split_script
+
+    for statement in split_script(SCHEMA):
+        if "'automerge'" not in statement:
+            conn.execute(statement)
+    conn.execute("UPDATE documents SET connector = source")  # the old rule: owner = source
+    conn.execute(
+        "INSERT INTO connectors (connector, documents) "
+        "SELECT connector, count(*) FROM documents GROUP BY connector "
+        "ON CONFLICT (connector) DO UPDATE SET documents = excluded.documents"
+    )
+
+
+MIGRATIONS = {
+    2: "CREATE INDEX IF NOT EXISTS documents_hash ON documents (source, doc_id, content_hash)",
+    3: _to_version_3,
+}
+
+_INSERT = (
+    f"INSERT INTO documents ({', '.join(ROW_COLUMNS)}, connector) "
+    f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 1))})"
+)
 _UPDATE = (
     "UPDATE documents SET doc_type=?, title=?, content=?, author=?, participants=?, "
-    "timestamp=?, thread_id=?, url=?, metadata=?, content_hash=? WHERE source=? AND doc_id=?"
+    "timestamp=?, thread_id=?, url=?, metadata=?, content_hash=?, version=?, connector=? "
+    "WHERE source=? AND doc_id=?"
 )
+# Same content, new version or owner: no text column changes, so no re-indexing.
+_RETAG = "UPDATE documents SET version=?, connector=? WHERE source=? AND doc_id=?"
+_BUMP = "UPDATE connectors SET generation = generation + 1 WHERE connector = ?"
+_ENSURE_CONNECTOR = "INSERT OR IGNORE INTO connectors (connector) VALUES (?)"
 _LOOKUP_CHUNK = 500
 
 
 @functools.cache
 def _lookup_sql(n: int) -> str:
     return (
-        "SELECT doc_id, content_hash FROM documents WHERE source=? AND doc_id IN "
-        f"({','.join('?' * n)})"
+        "SELECT doc_id, content_hash, version, connector FROM documents "
+        f"WHERE source=? AND doc_id IN ({','.join('?' * n)})"
     )
+
+
+@functools.cache
+def _versions_sql(n: int) -> str:
+    return (
+        "SELECT doc_id, version FROM documents "
+        f"WHERE connector=? AND doc_id IN ({','.join('?' * n)})"
+    )
+
+
+@functools.cache
+def _delete_sql(n: int) -> str:
+    return f"DELETE FROM documents WHERE connector=? AND doc_id IN ({','.join('?' * n)})"
+
+
+def _chunks(items: Sequence[str], size: int = _LOOKUP_CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -101,6 +192,16 @@ class SearchHit:
     timestamp: str
     author: str
     doc_type: str
+
+
+@dataclass(frozen=True)
+class StoreIdentity:
+    """Which store, and how far one connector's documents in it have come: the state
+    database keeps this beside a checkpoint to notice a deleted, replaced or restored
+    store (docs/architecture.md, "Store identity")."""
+
+    store_id: str
+    generation: int
 
 
 class KnowledgeStore:
@@ -131,7 +232,10 @@ class KnowledgeStore:
                 # back) instead of filling the disk.
                 page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
                 self._conn.execute(f"PRAGMA max_page_count={max(1, max_bytes // page_size)}")
-            ensure_schema(self._conn, self.path, WHAT, SCHEMA, SCHEMA_VERSION)
+            ensure_schema(self._conn, self.path, WHAT, SCHEMA, SCHEMA_VERSION, MIGRATIONS)
+            self.store_id: str = self._conn.execute(
+                "SELECT value FROM store_meta WHERE key = 'store_id'"
+            ).fetchone()[0]
         except sqlite3.Error as exc:
             self._conn.close()
             raise translate_error(exc, self.path, WHAT) from exc
@@ -141,57 +245,80 @@ class KnowledgeStore:
 
     # -- writing -----------------------------------------------------------------------
 
-    def write(self, rows: list[StoredRow]) -> RunCounts:
-        """Upsert prepared rows in one transaction: new rows inserted, rows whose content
-        hash changed updated, identical rows left alone (a hash comparison, no write)."""
-        if not rows:
+    def write(
+        self,
+        rows: Sequence[StoredRow],
+        *,
+        connector: str | None = None,
+        deletions: Sequence[str] = (),
+    ) -> RunCounts:
+        """Upsert prepared rows and delete ``deletions`` (ids of ``connector``'s documents)
+        in one transaction: new rows inserted, rows whose content hash changed updated,
+        identical rows left alone (a hash comparison, no write).
+
+        ``connector`` owns the rows; without it each row is owned by its source (what a
+        program using the pipeline directly gets)."""
+        if not rows and not deletions:
             return RunCounts()
-        first_source = rows[0][0]
-        if all(row[0] == first_source for row in rows):
-            groups = {first_source: rows}
-        else:
-            groups = {}
-            for row in rows:
-                groups.setdefault(row[0], []).append(row)
-        inserted = updated = unchanged = 0
+        groups = _by_source(rows)
+        inserted = updated = unchanged = deleted = 0
         with self._lock:
             self._ensure_open()
-            if self._expect_unchanged and self._all_unchanged(groups):
+            if not deletions and self._expect_unchanged and self._all_unchanged(groups, connector):
                 return RunCounts(unchanged=len(rows))
             self._expect_unchanged = False
+            touched: set[str] = set()
             with transaction(self._conn, self.path, WHAT):
                 for source, group in groups.items():
-                    known = self._known_hashes(source, group)
+                    owner = connector if connector is not None else source
+                    known = self._known(source, group)
                     final: dict[str, StoredRow] = {}
                     for row in group:
-                        doc_id = row[1]
-                        previous = final.get(doc_id)
-                        seen = previous[11] if previous is not None else known.get(doc_id)
+                        previous = final.get(row.doc_id)
+                        seen = previous.content_hash if previous is not None else None
+                        if seen is None:
+                            stored = known.get(row.doc_id)
+                            seen = stored[0] if stored is not None else None
                         if seen is None:
                             inserted += 1
-                        elif seen == row[11]:
+                        elif seen == row.content_hash:
                             unchanged += 1
                         else:
                             updated += 1
-                        final[doc_id] = row
-                    new_rows = [
-                        (*r[:7], r[7].isoformat(), *r[8:])
-                        for k, r in final.items()
-                        if k not in known
-                    ]
-                    changed = [
-                        (*r[2:7], r[7].isoformat(), *r[8:], r[0], r[1])
-                        for k, r in final.items()
-                        if k in known and known[k] != r[11]
-                    ]
+                        final[row.doc_id] = row
+                    new_rows, changed, retagged = [], [], []
+                    for doc_id, r in final.items():
+                        stored = known.get(doc_id)
+                        if stored is None:
+                            new_rows.append((*r[:7], r[7].isoformat(), *r[8:], owner))
+                        elif stored[0] != r.content_hash:
+                            changed.append(
+                                (*r[2:7], r[7].isoformat(), *r[8:], owner, r.source, doc_id)
+                            )
+                        elif stored[1] != r.version or stored[2] != owner:
+                            retagged.append((r.version, owner, r.source, doc_id))
                     if new_rows:
                         self._conn.executemany(_INSERT, new_rows)
                     if changed:
                         self._conn.executemany(_UPDATE, changed)
+                    if retagged:
+                        self._conn.executemany(_RETAG, retagged)
+                    if new_rows or changed or retagged:
+                        touched.add(owner)
+                        touched.update(s[2] for s in known.values() if s[2] != owner)
+                if deletions and connector is not None:
+                    ids = list(dict.fromkeys(deletions))
+                    for chunk in _chunks(ids):
+                        cur = self._conn.execute(_delete_sql(len(chunk)), (connector, *chunk))
+                        deleted += cur.rowcount
+                    if deleted:
+                        touched.add(connector)
+                for owner in touched:
+                    self._conn.execute(_BUMP, (owner,))
             self._expect_unchanged = inserted == updated == 0
-        return RunCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+        return RunCounts(inserted=inserted, updated=updated, unchanged=unchanged, deleted=deleted)
 
-    def _all_unchanged(self, groups: dict[str, list[StoredRow]]) -> bool:
+    def _all_unchanged(self, groups: dict[str, list[StoredRow]], connector: str | None) -> bool:
         """Whether every row equals its stored copy, read from one snapshot without the
         write lock: a re-sync of unchanged data then costs a lookup, not a write
         transaction. Any difference sends the batch to the locked path, which reads again."""
@@ -202,9 +329,10 @@ class KnowledgeStore:
                 self._conn.execute("BEGIN")
             try:
                 for source, group in groups.items():
-                    get = self._known_hashes(source, group).get
+                    owner = connector if connector is not None else source
+                    get = self._known(source, group).get
                     for row in group:
-                        if get(row[1]) != row[11]:
+                        if get(row.doc_id) != (row.content_hash, row.version, owner):
                             return False
                 return True
             finally:
@@ -213,14 +341,42 @@ class KnowledgeStore:
         except sqlite3.Error as exc:
             raise translate_error(exc, self.path, WHAT) from exc
 
-    def _known_hashes(self, source: str, rows: list[StoredRow]) -> dict[str, str]:
-        """doc_id -> stored content hash, for the ids of ``rows`` already in the store."""
-        ids = list(dict.fromkeys([row[1] for row in rows]))
-        known: dict[str, str] = {}
-        for start in range(0, len(ids), _LOOKUP_CHUNK):
-            chunk = ids[start : start + _LOOKUP_CHUNK]
-            known.update(self._conn.execute(_lookup_sql(len(chunk)), (source, *chunk)).fetchall())
+    def _known(self, source: str, rows: list[StoredRow]) -> dict[str, tuple[str, Any, str]]:
+        """doc_id -> (content hash, version, owner) for the ids of ``rows`` already stored."""
+        ids = list(dict.fromkeys([row.doc_id for row in rows]))
+        known: dict[str, tuple[str, Any, str]] = {}
+        for chunk in _chunks(ids):
+            for doc_id, content_hash, version, owner in self._conn.execute(
+                _lookup_sql(len(chunk)), (source, *chunk)
+            ):
+                known[doc_id] = (content_hash, version, owner)
         return known
+
+    def delete(self, connector: str, doc_ids: Iterable[str]) -> int:
+        """Delete documents of ``connector`` in one transaction; returns how many were."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return 0
+        deleted = 0
+        with self._lock:
+            self._ensure_open()
+            with transaction(self._conn, self.path, WHAT):
+                for chunk in _chunks(ids):
+                    deleted += self._conn.execute(
+                        _delete_sql(len(chunk)), (connector, *chunk)
+                    ).rowcount
+                if deleted:
+                    self._conn.execute(_BUMP, (connector,))
+        return deleted
+
+    def forget(self, connector: str) -> int:
+        """Delete every document of ``connector`` and its bookkeeping; returns how many."""
+        with self._lock:
+            self._ensure_open()
+            with transaction(self._conn, self.path, WHAT):
+                cur = self._conn.execute("DELETE FROM documents WHERE connector=?", (connector,))
+                self._conn.execute("DELETE FROM connectors WHERE connector=?", (connector,))
+                return cur.rowcount
 
     def delete_source(self, source: str) -> int:
         with self._lock:
@@ -228,6 +384,49 @@ class KnowledgeStore:
             with transaction(self._conn, self.path, WHAT):
                 cur = self._conn.execute("DELETE FROM documents WHERE source=?", (source,))
                 return cur.rowcount
+
+    # -- what a connector has here -------------------------------------------------------
+
+    def documents_of(self, connector: str) -> int:
+        """How many documents ``connector`` has in the store (exact, kept by triggers)."""
+        rows = self._read("SELECT documents FROM connectors WHERE connector=?", (connector,))
+        return rows[0][0] if rows else 0
+
+    def tally(self, connector: str) -> tuple[int, int]:
+        """``(documents, generation)`` of ``connector``, read together."""
+        rows = self._read(
+            "SELECT documents, generation FROM connectors WHERE connector=?", (connector,)
+        )
+        return (rows[0][0], rows[0][1]) if rows else (0, 0)
+
+    def identity(self, connector: str) -> StoreIdentity:
+        rows = self._read("SELECT generation FROM connectors WHERE connector=?", (connector,))
+        return StoreIdentity(self.store_id, rows[0][0] if rows else 0)
+
+    def versions(self, connector: str, doc_ids: Iterable[str]) -> dict[str, str | None]:
+        """doc_id -> stored version, for those of ``doc_ids`` that ``connector`` has."""
+        ids = list(dict.fromkeys(doc_ids))
+        found: dict[str, str | None] = {}
+        for chunk in _chunks(ids):
+            found.update(self._read(_versions_sql(len(chunk)), (connector, *chunk)))
+        return found
+
+    def ids(self, connector: str) -> list[str]:
+        """Every document id ``connector`` has in the store."""
+        rows = self._read("SELECT doc_id FROM documents WHERE connector=?", (connector,))
+        return [row[0] for row in rows]
+
+    def view(self, connector: str) -> StoredView:
+        """The read-only view a connector sees during its run (``BaseConnector.stored``)."""
+        return StoredView(self, connector)
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            self._ensure_open()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise translate_error(exc, self.path, WHAT) from exc
 
     # -- reading -----------------------------------------------------------------------
 
@@ -273,14 +472,14 @@ class KnowledgeStore:
         with self._lock:
             self._ensure_open()
             cur = self._conn.execute(
-                f"SELECT {', '.join(ROW_COLUMNS)}, ingested_at FROM documents "
+                f"SELECT {', '.join(ROW_COLUMNS)}, connector, ingested_at FROM documents "
                 "WHERE source=? AND doc_id=?",
                 (source, doc_id),
             )
             row = cur.fetchone()
         if row is None:
             return None
-        record = dict(zip((*ROW_COLUMNS, "ingested_at"), row, strict=True))
+        record = dict(zip((*ROW_COLUMNS, "connector", "ingested_at"), row, strict=True))
         record["participants"] = json.loads(record["participants"])
         record["metadata"] = json.loads(record["metadata"])
         return record
@@ -327,3 +526,32 @@ class KnowledgeStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class StoredView(StoredDocuments):
+    """``BaseConnector.stored`` during a run: what the store holds of one connector."""
+
+    def __init__(self, store: KnowledgeStore, connector: str) -> None:
+        self._store = store
+        self._connector = connector
+
+    def versions(self, doc_ids: Iterable[str]) -> dict[str, str | None]:
+        return self._store.versions(self._connector, doc_ids)
+
+    def ids(self) -> Iterator[str]:
+        return iter(self._store.ids(self._connector))
+
+    def __len__(self) -> int:
+        return self._store.documents_of(self._connector)
+
+
+def _by_source(rows: Sequence[StoredRow]) -> dict[str, list[StoredRow]]:
+    if not rows:
+        return {}
+    first = rows[0].source
+    if all(row.source == first for row in rows):
+        return {first: list(rows)}
+    groups: dict[str, list[StoredRow]] = {}
+    for row in rows:
+        groups.setdefault(row.source, []).append(row)
+    return groups

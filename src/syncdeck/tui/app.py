@@ -476,9 +476,9 @@ class SyncdeckApp(App[int]):
         items = state.items_synced if state is not None else 0
         message = (
             f"The next sync of {cid} will start from the beginning: its cursor "
-            f"({fmt.cursor(state.cursor if state else None, 40)}), its since and its count of "
-            f"{items:,} items are cleared. Stored documents are kept (re-synced ones are "
-            "recognised). You can undo this with u."
+            f"({fmt.cursor(state.cursor if state else None, 40)}) and its since are cleared. "
+            f"Its {items:,} stored documents are kept (re-synced ones are recognised). "
+            "You can undo this with u."
         )
 
         def answered(confirmed: bool | None) -> None:

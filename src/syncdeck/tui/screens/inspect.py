@@ -118,6 +118,16 @@ class InspectScreen(ModalScreen[None]):
 
     def _cells(self, item: InspectItem) -> tuple[Text, ...]:
         index = Text(str(item.index), justify="right")
+        if item.kind in ("deleted", "unchanged", "listing complete"):
+            muted = role_style(self.app, "foreground", dim=True)
+            return (
+                index,
+                Text(item.kind, style=muted),
+                Text(item.doc_id or "", style=muted),
+                Text(""),
+                Text(""),
+                Text(""),
+            )
         if item.kind == "checkpoint":
             accent = role_style(self.app, "accent")
             cursor = (

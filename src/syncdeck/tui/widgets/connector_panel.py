@@ -19,8 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, RichLog, Sparkline, Static
 
 from syncdeck.app.live import LiveRun
-from syncdeck.app.wording import VOLUME
-from syncdeck.core.counters import COUNTER_NAMES
+from syncdeck.app.wording import VOLUME, outcome_names
 from syncdeck.tui import formatting as fmt
 from syncdeck.tui.clock import Clock
 from syncdeck.tui.overview import Overview
@@ -29,8 +28,6 @@ from syncdeck.tui.throughput import ThroughputMeter
 from syncdeck.tui.widgets.palette import LEVEL_ROLES, role_style
 
 MAX_LOG_LINES = 5000
-#: The run's volume first, then what became of its documents: every counter of RunCounts.
-PANEL_COUNTERS = (*VOLUME, *(name for name in COUNTER_NAMES if name not in VOLUME))
 
 
 class ConnectorPanel(Vertical):
@@ -168,7 +165,8 @@ class ConnectorPanel(Vertical):
         if o.holder:
             text.append(f"  {o.holder}", muted)
         text.append("\n")
-        counters = [(name, getattr(run.totals, name) if run else None) for name in PANEL_COUNTERS]
+        names = [*VOLUME, *outcome_names(run.totals if run else None)]
+        counters = [(name, getattr(run.totals, name) if run else None) for name in names]
         for index, (label, value) in enumerate(counters):
             if index:
                 text.append("  ")
