@@ -63,7 +63,7 @@ async def test_reset_confirmed_starts_over_and_undo_restores(make_context: Any) 
             "last_sync": None,
             "error": None,
         }
-        assert "checkpoint reset" in app._panel("notes").log_text
+        assert "checkpoint reset" in app.panel("notes").log_text
 
         await pilot.press("u")
         await wait_until(pilot, lambda: app.said("checkpoint restored: cursor 30, 30 items"))
@@ -95,7 +95,7 @@ async def test_edit_cursor_shows_the_current_value_and_saves(make_context: Any) 
 
         await pilot.press("s")  # the next sync resumes after document 12
         await wait_until(
-            pilot, lambda: "run 2 started from cursor 12" in app._panel("notes").log_text
+            pilot, lambda: "run 2 started from cursor 12" in app.panel("notes").log_text
         )
         await wait_until(pilot, lambda: app.overviews["notes"].status is DisplayStatus.SUCCEEDED)
     (latest, _first) = context.engine.runs("notes")

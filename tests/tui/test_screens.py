@@ -162,7 +162,7 @@ async def test_mouse_selects_a_connector_and_shows_its_panel(make_context: Any) 
         assert app.selected == "alpha"
         await pilot.click(ConnectorTable, offset=(3, 3))  # header, alpha, beta, gamma
         assert app.selected == "gamma"
-        assert app.main_screen.query_one("#panels").current == app._panel("gamma").id  # type: ignore[attr-defined]
+        assert app.main_screen.query_one("#panels").current == app.panel("gamma").id  # type: ignore[attr-defined]
         await pilot.press("s")
         await wait_until(pilot, lambda: app.overviews["gamma"].status is DisplayStatus.SUCCEEDED)
         assert app.overviews["alpha"].status is DisplayStatus.IDLE

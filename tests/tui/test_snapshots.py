@@ -52,7 +52,7 @@ def make_app(context: UIContext, frozen: Any) -> RecordingApp:
 
 def logged(app: RecordingApp, connector_id: str, text: str) -> bool:
     """``text`` is in the connector's log and on screen (the log is written in bursts)."""
-    panel = app._panel(connector_id)
+    panel = app.panel(connector_id)
     return text in panel.log_text and not panel.log_pending
 
 

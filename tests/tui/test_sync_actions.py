@@ -44,7 +44,7 @@ async def test_sync_runs_to_completion_and_streams_batches(make_context: Any) ->
         await pilot.press("s")
         await wait_until(pilot, lambda: status(app, "notes") is DisplayStatus.SUCCEEDED)
         await wait_until(pilot, lambda: cell(app, "notes", "items") == "250")
-        log = app._panel("notes").log_text
+        log = app.panel("notes").log_text
         assert "run 1 started from the beginning" in log
         assert "batch 1: 100 docs (100 new) · cursor 100 · total 100" in log
         assert "batch 3: 50 docs" in log
@@ -63,12 +63,12 @@ async def test_cancel_mid_run_saves_the_checkpoint(make_context: Any) -> None:
     app = RecordingApp(context)
     async with app.run_test() as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: "batch 2:" in app._panel("endless").log_text)
+        await wait_until(pilot, lambda: "batch 2:" in app.panel("endless").log_text)
         await pilot.press("c")
         await wait_until(pilot, lambda: status(app, "endless") is DisplayStatus.CANCELLED)
         assert app.said("Cancelling endless")
         assert app.said("endless cancelled; its checkpoint is saved.", "warning")
-        assert "run 1 cancelled" in app._panel("endless").log_text
+        assert "run 1 cancelled" in app.panel("endless").log_text
     (run,) = context.engine.runs("endless")
     assert run.status is RunStatus.CANCELLED
     checkpoint = context.engine.get_checkpoint("endless")
@@ -87,7 +87,7 @@ async def test_failure_turns_red_then_s_resumes_from_the_cursor(make_context: An
         await pilot.press("s")
         await wait_until(pilot, lambda: status(app, "flaky") is DisplayStatus.FAILED)
         await wait_until(pilot, lambda: app.said("flaky failed", "error"))
-        panel = app._panel("flaky")
+        panel = app.panel("flaky")
         assert panel.has_class("-failed")
         assert cell(app, "flaky", "error").startswith("ConnectionError: source went away")
         log = panel.log_text
@@ -122,8 +122,8 @@ async def test_a_connector_that_cannot_be_built_fails_with_its_message(
         await pilot.press("s")
         await wait_until(pilot, lambda: status(app, "bad") is DisplayStatus.FAILED)
         assert app.said("bad could not start: syncdeck.toml: [connectors.bad] path", "error")
-        assert "folder does not exist" in app._panel("bad").log_text
-        assert "Traceback" not in app._panel("bad").log_text  # an operator error, not a bug
+        assert "folder does not exist" in app.panel("bad").log_text
+        assert "Traceback" not in app.panel("bad").log_text  # an operator error, not a bug
 
 
 async def test_secrets_never_reach_the_screen(make_context: Any) -> None:
@@ -135,7 +135,7 @@ async def test_secrets_never_reach_the_screen(make_context: Any) -> None:
         await pilot.press("s")
         await wait_until(pilot, lambda: status(app, "api") is DisplayStatus.FAILED)
         await wait_until(pilot, lambda: app.said("api failed"))
-        log = app._panel("api").log_text
+        log = app.panel("api").log_text
         assert "the server refused token ***" in log
         assert token not in log
         assert not any(token in message for _, message in app.notes)
@@ -181,7 +181,7 @@ async def test_sync_all_runs_at_most_max_concurrent(make_context: Any, releases:
         await wait_until(pilot, lambda: cell(app, "c", "status") == "… queued")
         assert cell(app, "a", "status") == "▶ running"
         assert cell(app, "d", "status") == "… queued"
-        assert "queued: 2 syncs running, at most 2 at once" in app._panel("d").log_text
+        assert "queued: 2 syncs running, at most 2 at once" in app.panel("d").log_text
 
         gates["a"][1].set()  # a finishes: c takes its slot
         await wait_for_event(pilot, gates["c"][0])
@@ -224,7 +224,7 @@ async def test_quit_cancels_running_syncs_and_saves_their_checkpoints(make_conte
     app = RecordingApp(context)
     async with app.run_test() as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: "batch 1:" in app._panel("endless").log_text)
+        await wait_until(pilot, lambda: "batch 1:" in app.panel("endless").log_text)
         await pilot.press("q")
         await asyncio.wait_for(
             app._exited.wait() if hasattr(app, "_exited") else _until_exit(app), 10
@@ -286,7 +286,7 @@ async def test_an_event_flood_is_coalesced_into_bounded_repaints(make_context: A
         assert app.selected == "other"
         await pilot.press("up")
         thread.join()
-        panel = app._panel("fast")
+        panel = app.panel("fast")
         await wait_until(pilot, lambda: "batch 20000:" in panel.log_text and not panel.log_pending)
         lines = panel.log_text.splitlines()
         assert len(lines) < 2_000  # not twenty thousand

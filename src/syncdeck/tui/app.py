@@ -161,7 +161,7 @@ class SyncdeckApp(App[int]):
         self.repaint()
         self.table.focus()
         if self.selected is not None:
-            self._panel(self.selected).activate(True)
+            self.panel(self.selected).activate(True)
         self.poller.start()
         self.set_interval(self.repaint_interval, self.repaint, name="repaint")
 
@@ -187,7 +187,7 @@ class SyncdeckApp(App[int]):
     def filter_input(self) -> FilterInput:
         return self.main_screen.query_one("#filter", FilterInput)
 
-    def _panel(self, connector_id: str) -> ConnectorPanel:
+    def panel(self, connector_id: str) -> ConnectorPanel:
         return self._panels[connector_id]
 
     def _say(self, message: str, severity: str = "information", *, timeout: float = 5) -> None:
@@ -256,10 +256,10 @@ class SyncdeckApp(App[int]):
             self.overviews[cid] = self._overview(cid)
         for cid, batch in self.run_log.drain().items():
             if cid in self._panels:
-                self._panel(cid).write_lines(batch.lines, batch.skipped)
+                self.panel(cid).write_lines(batch.lines, batch.skipped)
         self._ticks += 1
         if self._ticks % LOG_FLUSH_TICKS == 0 and self.selected is not None:
-            self._panel(self.selected).flush_log()
+            self.panel(self.selected).flush_log()
         now, now_mono = self.clock.now(), self.clock.monotonic()
         if self._ticks % ROWS_TICKS == 0:
             self._rows_stale = True
@@ -273,9 +273,9 @@ class SyncdeckApp(App[int]):
             self.select_connector(highlighted)
         for cid, overview in self.overviews.items():
             if overview.status.is_active:
-                self._panel(cid).sample(overview, now_mono)
+                self.panel(cid).sample(overview, now_mono)
         if self.selected is not None:
-            self._panel(self.selected).show(self.overviews[self.selected], now, now_mono)
+            self.panel(self.selected).show(self.overviews[self.selected], now, now_mono)
 
     def _overview(self, cid: str) -> Overview:
         live = self.supervisor.live
@@ -296,9 +296,9 @@ class SyncdeckApp(App[int]):
         if previous != connector_id:
             switcher = self.main_screen.query_one("#panels", ContentSwitcher)
             if previous is not None:
-                self._panel(previous).activate(False)
+                self.panel(previous).activate(False)
             switcher.current = self._panel_ids[connector_id]
-            panel = self._panel(connector_id)
+            panel = self.panel(connector_id)
             panel.activate(True)
             if connector_id in self.overviews:
                 panel.show(self.overviews[connector_id], self.clock.now(), self.clock.monotonic())
