@@ -76,11 +76,11 @@ def run_dict(run: RunRecord, redact: Redact, *, with_traceback: bool = False) ->
         "deletes_held": run.deletes_held,
         "batches": run.batches,
         "items_synced": run.items_synced,
-        "error": redact(run.error) if run.error else run.error,
+        "error": run.error,  # as recorded: the engine masked the connector's secrets
         "notice": run.notice,
     }
     if with_traceback:
-        data["traceback"] = redact(run.traceback) if run.traceback else run.traceback
+        data["traceback"] = run.traceback
     return data
 
 
