@@ -10,11 +10,8 @@ import importlib
 import platform
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from common import Row
+from common import Row  # this folder is on sys.path: run.py is run as a script
 
 BENCHMARKS = ["ingest", "engine_overhead", "resync", "memory", "startup", "ui_load"]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from syncdeck.app.registry import ConnectorRegistry
 from syncdeck.connectors import BUILTINS
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.errors import ConfigError
-from syncdeck.core.registry import ConnectorRegistry
 
 from .conftest import SAMPLES
 

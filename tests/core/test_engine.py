@@ -1,4 +1,4 @@
-"""The sync contract of DESIGN.md, one behaviour per test."""
+"""The sync contract of docs/architecture.md, one behaviour per test."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ from syncdeck.core.events import (
 from syncdeck.core.pipeline import IngestionPipeline, Rejection
 from syncdeck.core.redaction import redact_text
 from syncdeck.core.state import (
+    CheckpointChange,
     ConnectorState,
     QuarantineEntry,
     RejectedRecord,
@@ -141,7 +142,6 @@ class SyncEngine:
             run_id, started, state, notice = self.state.begin_run(
                 connector_id,
                 lease_timeout=self.lease_timeout,
-                cancel=cancel,
                 store=store.identity(connector_id),
                 documents=documents,
             )
@@ -201,7 +201,8 @@ class SyncEngine:
         """Restore the checkpoint as it was before the last reset or cursor edit."""
         return self.state.undo(connector_id).as_dict()
 
-    def checkpoint_history(self, connector_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    def checkpoint_history(self, connector_id: str, limit: int = 20) -> list[CheckpointChange]:
+        """The last resets and cursor edits, newest first, with what each replaced."""
         return self.state.history(connector_id, limit)
 
     def runs(self, connector_id: str, limit: int = 20) -> list[RunRecord]:
@@ -286,9 +287,8 @@ class _Run:
         self.own.acquire()
         self.finished = False  # set (holding ``own``) once the run row is closed
 
-    def execute(self, cursor: str | None, last_sync: str | None, notice: str | None) -> int:
+    def execute(self, cursor: str | None, since: datetime | None, notice: str | None) -> int:
         self.cursor = cursor
-        since = datetime.fromisoformat(last_sync) if last_sync else None
         self.emit(
             RunStarted(
                 self.connector_id,
