@@ -1,5 +1,5 @@
 """The live view of this process's runs: one :class:`LiveRun` per connector, folded from
-the engine's events and the supervisor's steps (docs/architecture.md, "The run model").
+the engine's events and the supervisor's steps (docs/architecture.md, "Runs in the front ends").
 
 Both front ends display these views and nothing else of their own runs: counters are the
 ``totals`` the engine reports (never added up here), times come from an injected
@@ -142,8 +142,6 @@ class LiveRuns:
                     finished=self._clock(),
                 )
             return self._set(view)
-
-    __call__ = apply  # an engine listener
 
     # -- the supervisor's steps ----------------------------------------------------------
 

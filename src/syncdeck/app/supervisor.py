@@ -1,6 +1,6 @@
 """Running syncs for a front end: start requests, a first-in first-out queue behind
 ``max_concurrent`` slots, cancel, and one daemon thread per run (docs/architecture.md,
-"The run model").
+"Runs in the front ends").
 
 Each run's thread builds a fresh connector and hands it to the engine; its events and the
 supervisor's own steps are folded into :attr:`RunSupervisor.live`, which is all a front

@@ -145,7 +145,6 @@ MIGRATIONS = {
 }
 
 INSERT_ROW = (  # a StoredRow (timestamp as text) and its owner
-
     f"INSERT INTO documents ({', '.join(ROW_COLUMNS)}, connector) "
     f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 1))})"
 )

@@ -1,7 +1,6 @@
-"""The main screen's actions, declared once: the key bindings, the command palette and
-the help screen are all made from :data:`MAIN_ACTIONS` (docs/architecture.md, "Adding an
-action"). To add one, add a row here and an ``action_<name>`` method to the main screen
-(or name an app action, ``app.<name>``)."""
+"""The main screen's actions, declared once: its key bindings, its command palette and
+the help screen are all made from :data:`MAIN_ACTIONS` (docs/architecture.md, "Adding a
+screen or an action")."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path, PurePath
@@ -368,6 +369,11 @@ class SyncdeckApp(App[int]):
             self._say(message, "warning")
             return None
         decision = self.supervisor.request(connector_id)
+        if decision is Decision.STARTED and connector_id in self.overviews:
+            # shown running at once: its thread may have ended before the next repaint
+            overview = replace(self.overviews[connector_id], status=DisplayStatus.RUNNING)
+            self.overviews[connector_id] = overview
+            self.table.update_row(overview, self.clock.now())
         if quiet:
             self._quiet.add(connector_id)
         else:

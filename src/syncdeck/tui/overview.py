@@ -2,7 +2,7 @@
 database (polled) and this app's live fold. The list row and the panel are both drawn
 from it.
 
-The rules (docs/architecture.md, "The run model"): this app's runs come from the fold
+The rules (docs/architecture.md, "Runs in the front ends"): this app's runs come from the fold
 only, their records in the state database being copies of it; a run of another process
 is shown as it is recorded; of the rest, the newest run by id. The checkpoint (items,
 cursor, error) is the state database's, except while this app's newest run is ahead of

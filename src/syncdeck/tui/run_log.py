@@ -104,8 +104,6 @@ class RunLog:
             elif isinstance(event, RunFinished):
                 self._finished(cid, event)
 
-    __call__ = record
-
     def _finished(self, cid: str, event: RunFinished) -> None:
         summary = (
             f"{event.documents:,} docs, {event.written:,} written, "

@@ -96,23 +96,33 @@ class ConnectorTable(DataTable[Text]):
                 previous = self._cells.get(cid)
                 if previous is not None and only is not None and cid not in only:
                     continue
-                cells = self._cells_for(overview, now)
                 if previous is None:
+                    cells = self._cells_for(overview, now)
                     self.add_row(*(self._render(cell) for cell in cells), key=cid)
+                    self._cells[cid] = cells
                     added = True
                 else:
-                    for (key, _), new, old in zip(COLUMNS, cells, previous, strict=True):
-                        if new != old:
-                            # Re-measuring columns re-lays out the screen: only when the
-                            # text grew (a count gaining a digit), not on every new value.
-                            grew = len(new[0]) > len(old[0])
-                            self.update_cell(cid, key, self._render(new), update_width=grew)
-                self._cells[cid] = cells
+                    self.update_row(overview, now)
             if added:
                 order = self._order
                 self.sort("id", key=lambda cell: order.get(cell.plain, len(order)))
             if keep is not None and keep in self._cells:
                 self.select(keep)  # rows came or went: the cursor stays on its connector
+
+    def update_row(self, overview: Overview, now: datetime) -> None:
+        """Change the cells of a row that is shown (a row not shown stays hidden)."""
+        cid = overview.connector_id
+        previous = self._cells.get(cid)
+        if previous is None:
+            return
+        cells = self._cells_for(overview, now)
+        for (key, _), new, old in zip(COLUMNS, cells, previous, strict=True):
+            if new != old:
+                # Re-measuring columns re-lays out the screen: only when the text grew (a
+                # count gaining a digit), not on every new value.
+                grew = len(new[0]) > len(old[0])
+                self.update_cell(cid, key, self._render(new), update_width=grew)
+        self._cells[cid] = cells
 
     def _cells_for(self, o: Overview, now: datetime) -> tuple[Cell, ...]:
         failed = o.status is DisplayStatus.FAILED
