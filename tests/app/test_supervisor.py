@@ -13,7 +13,8 @@ from support.connectors import Held, Secretive
 
 from syncdeck import IngestionPipeline, KnowledgeStore, SyncEngine
 from syncdeck.app.live import Phase
-from syncdeck.app.supervisor import Decision, EndKind, RunOutcome, RunSupervisor
+from syncdeck.app.outcome import EndKind, RunOutcome
+from syncdeck.app.supervisor import Decision, RunSupervisor
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.errors import ConfigError
 from syncdeck.core.events import RunStatus

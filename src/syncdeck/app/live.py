@@ -28,7 +28,7 @@ from syncdeck.core.events import (
 )
 
 if TYPE_CHECKING:
-    from syncdeck.app.supervisor import RunOutcome
+    from syncdeck.app.outcome import RunOutcome
 
 MonotonicClock = Callable[[], float]
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from syncdeck.app.live import LiveRun, LiveRuns, Phase
-from syncdeck.app.supervisor import RunOutcome
+from syncdeck.app.outcome import RunOutcome
 from syncdeck.app.wording import outcomes
 from syncdeck.cli import formatting as fmt
 from syncdeck.core.events import (

@@ -18,7 +18,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from syncdeck.app.supervisor import RunOutcome, RunSupervisor
+from syncdeck.app.outcome import RunOutcome
+from syncdeck.app.supervisor import RunSupervisor
 from syncdeck.cli.exit_codes import ALREADY_RUNNING, INTERRUPTED, OK, SYNC_FAILED, USAGE
 from syncdeck.cli.progress import Display, LiveDisplay, status_label
 from syncdeck.cli.session import open_from_args
