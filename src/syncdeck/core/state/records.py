@@ -10,6 +10,7 @@ from typing import Any
 
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.events import RunStatus
+from syncdeck.core.text import restored_or_none
 
 
 def iso(value: datetime | None) -> str | None:
@@ -133,8 +134,8 @@ def run_from_row(row: tuple[Any, ...]) -> RunRecord:
         pid=row[6],
         host=row[7],
         since=parse_time(row[8]),
-        cursor_start=row[9],
-        cursor_end=row[10],
+        cursor_start=restored_or_none(row[9]),
+        cursor_end=restored_or_none(row[10]),
         counts=RunCounts(*row[11:17], deleted=row[20]),
         items_synced=row[17],
         error=row[18],
@@ -163,6 +164,7 @@ class QuarantineEntry:
     doc_id: str | None
     reason: str
     payload: str
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,12 @@ class StateStore:
     # -- checkpoints -------------------------------------------------------------------
 
     def get_checkpoint(self, connector_id: str) -> CheckpointRow:
-        return self._read(lambda conn: checkpoints.read(conn, connector_id)) or EMPTY
+        """The connector's checkpoint; an empty one if it never synced."""
+        return self.find_checkpoint(connector_id) or EMPTY
+
+    def find_checkpoint(self, connector_id: str) -> CheckpointRow | None:
+        """The connector's checkpoint, or None if it never synced."""
+        return self._read(lambda conn: checkpoints.read(conn, connector_id))
 
     def reset(self, connector_id: str) -> None:
         self._write(lambda conn: checkpoints.reset(conn, connector_id))
