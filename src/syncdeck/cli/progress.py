@@ -74,7 +74,8 @@ class Display:
         self.live = live
         self.redact = redact
         self.out = out or sys.stdout
-        self._last_line: dict[str, float] = {}
+        self._last_line: dict[str, float] = {}  # when each connector's last line was printed
+        self._pending: list[str] = []  # messages the live block prints above itself
 
     def view(self, name: str) -> LiveRun:
         return self.live.view(name) or LiveRun(name, Phase.QUEUED)
@@ -175,18 +176,9 @@ class LiveDisplay(Display):
     under them.
     """
 
-    def __init__(
-        self,
-        names: Iterable[str],
-        live: LiveRuns,
-        redact: fmt.Redact,
-        out: TextIO | None = None,
-    ) -> None:
-        super().__init__(names, live, redact, out)
-        self._drawn = 0
-        self._pending: list[str] = []
-        self._dirty = True
-        self._frame = 0
+    _drawn = 0  # lines of the block on screen
+    _dirty = True
+    _frame = 0
 
     def message(self, line: str) -> None:
         self._pending.append(line)
