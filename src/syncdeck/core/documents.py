@@ -47,6 +47,9 @@ class Document:
 
     def __post_init__(self) -> None:
         if isinstance(self.timestamp, datetime):
+            if self.timestamp.tzinfo is None:
+                # kept (out of the fields) so that a dry run can still warn about it
+                self._given_naive = True
             # A timestamp that cannot be converted (out of range once in UTC, a tzinfo
             # that raises) is left as given: the pipeline quarantines the document with
             # the reason, instead of the connector failing every run on it.
