@@ -18,7 +18,14 @@ from typing import Any, Literal
 
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.describe import describe_error
-from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
+from syncdeck.core.documents import (
+    Checkpoint,
+    Deleted,
+    Document,
+    ListingComplete,
+    Progress,
+    Unchanged,
+)
 
 PREVIEW_CHARS = 160
 MAX_WARNINGS = 50
@@ -110,6 +117,9 @@ class _Recorder:
                     f"item {index}: {type(item).__name__} marker with doc_id {item.doc_id!r}; "
                     "a sync would fail on it"
                 )
+            return True
+        if isinstance(item, Progress):
+            self._index -= 1  # a hint for progress bars, not an item of the source
             return True
         if isinstance(item, ListingComplete):
             self.report.items.append(InspectItem(index, "listing complete"))
