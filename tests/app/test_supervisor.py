@@ -139,12 +139,15 @@ def test_outcomes_of_every_kind_reach_the_fold_and_the_callback(
 
 
 def test_cancel_of_a_running_sync_is_shown_until_it_ends(engine: SyncEngine, gates: Gates) -> None:
-    readings = iter([10.0, 12.5])
+    readings = iter([10.0, 11.0, 12.5])  # start, cancel, finish
     supervisor = RunSupervisor(engine, gates.build, clock=lambda: next(readings))
     supervisor.request("slow")
     gates.wait_held("slow")
     assert supervisor.cancel("slow") is Phase.CANCELLING
-    assert supervisor.live.view("slow").phase is Phase.CANCELLING  # type: ignore[union-attr]
+    cancelling = supervisor.live.view("slow")
+    assert cancelling is not None and cancelling.phase is Phase.CANCELLING
+    assert cancelling.cancelling_for(14.0) == 3.0  # since the cancel was asked
+    assert supervisor.cancel("slow") is Phase.CANCELLING  # asked again: the clock is kept
     gates.release("slow")
     assert supervisor.wait(WAIT)
     view = supervisor.live.view("slow")

@@ -44,7 +44,7 @@ def test_inspect_is_a_dry_run(workspace: Workspace) -> None:
     assert "2024-03-01T00:00:00+00:00" in lines[1]
     assert lines[2].strip() == "note number 0"
     assert "    6  checkpoint  cursor '5'" in lines
-    assert "6 document(s), 1 checkpoint(s) in " in result.stdout
+    assert "6 documents, 1 checkpoint in " in result.stdout
     assert "stopped at the limit" in result.stdout and "no warnings" in result.stdout
     assert not workspace.data.exists()  # nothing was written, not even the data folder
 

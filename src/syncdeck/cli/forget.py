@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from syncdeck.app.wording import plural
 from syncdeck.cli.checkpoint import confirm
 from syncdeck.cli.exit_codes import OK, USAGE
 from syncdeck.cli.session import known_name, open_from_args
@@ -36,5 +37,7 @@ def run(args: argparse.Namespace) -> int:
             if name in context.specs
             else ""
         )
-        print(f"{name}: forgotten ({deleted:,} documents deleted, state removed){configured}")
+        print(
+            f"{name}: forgotten ({plural(deleted, 'document')} deleted, state removed){configured}"
+        )
     return OK

@@ -6,6 +6,7 @@ import argparse
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from syncdeck.app.wording import plural
 from syncdeck.cli import formatting as fmt
 from syncdeck.cli.exit_codes import OK
 from syncdeck.cli.session import open_from_args
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
             return OK
-        print(f"config: {context.config_label}")
+        print(f"config: {context.config_source}")
         print(f"data:   {context.data_dir}")
         if not records:
             print("no connectors configured")
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
                 active = rec["active"]
                 note = (
                     f"run {active['run_id']}, pid {active['pid']} on {active['host']}, "
-                    f"{active['documents']:,} documents so far"
+                    f"{plural(active['documents'], 'document')} so far"
                 )
             elif rec["error"]:
                 note = fmt.truncate(fmt.first_line(rec["error"]), 80)
