@@ -58,6 +58,8 @@ def set_cursor(args: argparse.Namespace) -> int:
     with open_from_args(args) as context:
         name = known_name(context, args.name)
         current = context.engine.checkpoint(name)
+        if name in context.specs:  # what the connector cannot read is refused, not saved
+            context.check_cursor(name, args.value)
         context.engine.set_cursor(name, args.value)
         print(
             f"{name}: cursor set to {fmt.cursor_text(args.value, context.redact, 200)} (was "

@@ -97,6 +97,9 @@ class CalendarConnector(BaseConnector):
         count = f"{len(self.urls)} calendar{'s' if len(self.urls) != 1 else ''}"
         return f"{count}: {shown}{more}"
 
+    def check_cursor(self, cursor: str) -> None:
+        _decode_cursor(cursor)
+
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
         state = _decode_cursor(cursor) if cursor is not None else {}

@@ -76,6 +76,9 @@ class FeedConnector(BaseConnector):
         more = f" and {len(self.urls) - 3} more" if len(self.urls) > 3 else ""
         return f"{len(self.urls)} feed{'s' if len(self.urls) != 1 else ''}: {shown}{more}"
 
+    def check_cursor(self, cursor: str) -> None:
+        _decode_cursor(cursor)
+
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
         feeds = _decode_cursor(cursor) if cursor is not None else {}
