@@ -195,3 +195,15 @@ def test_a_cursor_the_connector_cannot_read_is_refused_before_it_is_saved(
     status = json.loads(workspace.run("status", "--json").stdout)
     assert status["connectors"][0]["cursor"] is None  # nothing was saved
     assert workspace.run("cursor", "d", "3").returncode == 0
+
+
+def test_status_json_masks_secret_looking_query_parameters(workspace: Workspace) -> None:
+    _add(
+        workspace,
+        '[connectors.api]\ntype = "http"\n'
+        'url = "http://127.0.0.1:9/items?page=1&api_key=k3y-NOT-TO-SHOW&sig=ok"\n',
+    )
+    result = workspace.run("status", "--json")
+    api = next(c for c in json.loads(result.stdout)["connectors"] if c["id"] == "api")
+    assert api["params"]["url"] == "http://127.0.0.1:9/items?page=1&api_key=***&sig=ok"
+    assert "k3y-NOT-TO-SHOW" not in result.stdout + result.stderr
