@@ -118,8 +118,9 @@ class _RedirectHandler(urllib.request.HTTPRedirectHandler):
         return new
 
 
-def _opener() -> urllib.request.OpenerDirector:
-    """An opener that speaks only http and https (no file:, ftp: or data: handlers)."""
+def http_opener(redirects: urllib.request.HTTPRedirectHandler) -> urllib.request.OpenerDirector:
+    """An opener that speaks only http and https (no file:, ftp: or data: handlers), with
+    the given redirect policy."""
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.ProxyHandler(),
@@ -127,7 +128,7 @@ def _opener() -> urllib.request.OpenerDirector:
         urllib.request.HTTPHandler(),
         urllib.request.HTTPSHandler(),
         urllib.request.HTTPDefaultErrorHandler(),
-        _RedirectHandler(),
+        redirects,
         urllib.request.HTTPErrorProcessor(),
     ):
         opener.add_handler(handler)
@@ -270,7 +271,7 @@ class HttpConnector(BaseConnector):
         }
         # What shapes a document besides the record: a new mapping makes versions stale.
         self._variant = digest(repr(self.fields))[:8]
-        self._opener = _opener()
+        self._opener = http_opener(_RedirectHandler())
         self.sleep: Callable[[float], None] = time.sleep  # how retries wait (replaceable)
 
     def describe(self) -> str:
