@@ -23,6 +23,16 @@ def test_naive_timestamp_is_taken_as_utc(pipeline: IngestionPipeline) -> None:
     assert pipeline.store.get("s", "n")["timestamp"] == "2024-05-01T12:00:00+00:00"
 
 
+def test_a_document_remembers_the_naive_timestamp_it_was_given() -> None:
+    from syncdeck.core.documents import naive_timestamp
+
+    given = datetime(2024, 5, 1, 12, 0)
+    naive = Document("n", "s", "note", "x", timestamp=given)
+    aware = Document("a", "s", "note", "x", timestamp=given.replace(tzinfo=UTC))
+    assert naive_timestamp(naive) == given and naive_timestamp(aware) is None
+    assert naive == Document("n", "s", "note", "x", timestamp=given.replace(tzinfo=UTC))
+
+
 def test_aware_timestamp_is_converted_to_utc(pipeline: IngestionPipeline) -> None:
     paris = timezone(timedelta(hours=2))
     pipeline.ingest(

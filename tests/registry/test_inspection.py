@@ -76,6 +76,19 @@ def test_warns_about_what_would_hurt_a_sync() -> None:
     assert report.exhausted and report.ok
 
 
+def test_warns_about_a_naive_timestamp_given_to_the_constructor() -> None:
+    """The document holds the time as UTC at once; the warning still fires, naming the
+    value the connector gave."""
+    built_naive = Document(
+        doc_id="n", source="src", doc_type="note", content="x", timestamp=datetime(2024, 1, 1, 9)
+    )
+    assert built_naive.timestamp.tzinfo is UTC
+    report = inspect_connector(Scripted([doc("a"), built_naive, Checkpoint("1")]), limit=10)
+    assert report.warnings == [
+        "item 2: naive timestamp 2024-01-01T09:00:00 for 'n'; it will be taken as UTC"
+    ]
+
+
 def test_warns_when_there_is_no_checkpoint() -> None:
     report = inspect_connector(Scripted([doc("a"), doc("b")]), limit=5)
     assert report.exhausted

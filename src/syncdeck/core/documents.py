@@ -45,8 +45,27 @@ class Document:
     version: str | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.timestamp, datetime):
-            self.timestamp = as_utc(self.timestamp)
+        timestamp = self.timestamp
+        if isinstance(timestamp, datetime):
+            if timestamp.tzinfo is None or timestamp.tzinfo.utcoffset(timestamp) is None:
+                # Taken as UTC, but remembered: a dry run or a check says the connector
+                # gave a naive time, which the normalised value no longer shows.
+                self.__dict__[_NAIVE] = timestamp
+                self.timestamp = timestamp.replace(tzinfo=UTC)
+            else:
+                self.timestamp = timestamp.astimezone(UTC)
+
+
+_NAIVE = "_naive_timestamp"
+
+
+def naive_timestamp(doc: Document) -> datetime | None:
+    """The naive timestamp ``doc`` was built with (it holds it as UTC), or None.
+
+    A timestamp assigned after construction is not normalised: check ``doc.timestamp``
+    itself for that case."""
+    value = doc.__dict__.get(_NAIVE)
+    return value if isinstance(value, datetime) else None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from syncdeck.core.connector import BaseConnector
-from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
+from syncdeck.core.documents import (
+    Checkpoint,
+    Deleted,
+    Document,
+    ListingComplete,
+    Unchanged,
+)
+from syncdeck.core.documents import naive_timestamp as given_naive_timestamp
 
 PREVIEW_CHARS = 160
 MAX_WARNINGS = 50
@@ -142,9 +149,12 @@ class _Recorder:
                 )
             else:
                 self._seen[key] = index
-        if isinstance(doc.timestamp, datetime) and doc.timestamp.utcoffset() is None:
+        naive = given_naive_timestamp(doc)
+        if naive is None and isinstance(doc.timestamp, datetime):
+            naive = doc.timestamp if doc.timestamp.utcoffset() is None else None
+        if naive is not None:
             self.warn(
-                f"item {index}: naive timestamp {doc.timestamp.isoformat()} for "
+                f"item {index}: naive timestamp {naive.isoformat()} for "
                 f"{doc.doc_id!r}; it will be taken as UTC"
             )
         if isinstance(doc.content, str) and not doc.content.strip():
