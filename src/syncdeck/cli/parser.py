@@ -43,6 +43,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
+    return value
+
+
 def _add_locations(parser: argparse.ArgumentParser, *, top: bool) -> None:
     # Sub-commands repeat these with SUPPRESS so a value given before the command is not
     # overwritten by the sub-parser's default.
@@ -71,6 +81,56 @@ def _command(
     _add_locations(parser, top=False)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def _params_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a connector parameter, read as a TOML value where it is one (count=5, "
+        'path="a b", include=["*.md"]), else as a string; repeat for more',
+    )
+
+
+def _add_devkit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The connector developer kit: check, new-connector, dev."""
+    p = _command(
+        sub,
+        "check",
+        "syncdeck.cli.check:run",
+        "check a connector against the sync contract, on scratch databases",
+    )
+    p.epilog = (
+        "exit codes: 0 every applicable check passed, 1 a check failed, 2 usage or "
+        "configuration error. The user's data directory is never touched."
+    )
+    p.add_argument(
+        "target",
+        metavar="NAME|TYPE",
+        help="a configured connector, or a type: a built-in name, package.module:Class or "
+        "path/to/file.py:Class",
+    )
+    _params_flag(p)
+    p.add_argument(
+        "--max-resumes",
+        type=_non_negative_int,
+        default=25,
+        metavar="N",
+        help="checkpoints to resume from: all when there are fewer, an even spread "
+        "otherwise (default 25; 0 skips the resume checks)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        metavar="N",
+        help="the engine's batch size (default: [defaults] batch_size)",
+    )
+    p.add_argument(
+        "--keep", action="store_true", help="keep the scratch databases and say where they are"
+    )
+    _json_flag(p)
 
 
 def _json_flag(parser: argparse.ArgumentParser) -> None:
@@ -183,4 +243,5 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up waiting for the connector after this long (default 30)",
     )
+    _add_devkit(sub)
     return parser
