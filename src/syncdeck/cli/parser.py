@@ -132,6 +132,19 @@ def _add_devkit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     _json_flag(p)
 
+    p = _command(
+        sub,
+        "new-connector",
+        "syncdeck.cli.new_connector:run",
+        "write a connector to start from, with a sample source, a configuration snippet "
+        "and a test that runs check on it",
+    )
+    p.add_argument("name", metavar="NAME", help="the connector's name, e.g. my-feed")
+    p.add_argument(
+        "--dir", metavar="DIR", help="where to write the files (default: the current folder)"
+    )
+    p.add_argument("--force", action="store_true", help="replace files that already exist")
+
 
 def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
