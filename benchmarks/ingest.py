@@ -11,7 +11,7 @@ from common import Row, corpus, interleaved, median, rate, timed
 
 from syncdeck import Document, IngestionPipeline, KnowledgeStore
 from syncdeck.core.database import split_script
-from syncdeck.core.store import _INSERT, SCHEMA
+from syncdeck.core.store import INSERT_ROW, SCHEMA
 
 
 def raw_rows(docs: list[Document]) -> list[tuple[object, ...]]:
@@ -28,7 +28,7 @@ def raw_rows(docs: list[Document]) -> list[tuple[object, ...]]:
         digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
         rows.append(
             (d.source, d.doc_id, d.doc_type, d.title, d.content, d.author, participants, ts,
-             d.thread_id, d.url, metadata, digest)
+             d.thread_id, d.url, metadata, digest, d.version, d.source)
         )  # fmt: skip
     return rows
 
@@ -48,7 +48,7 @@ def raw_arm(docs: list[Document], batch: int | None = None):  # type: ignore[no-
         def load() -> None:
             for start in range(0, len(docs), size):
                 conn.execute("BEGIN")
-                conn.executemany(_INSERT, raw_rows(docs[start : start + size]))
+                conn.executemany(INSERT_ROW, raw_rows(docs[start : start + size]))
                 conn.execute("COMMIT")
 
         seconds = timed(load)

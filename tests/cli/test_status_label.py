@@ -10,7 +10,7 @@ import pytest
 from syncdeck.cli.status import state_label
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.events import RunStatus
-from syncdeck.core.state import ConnectorState, RunRecord
+from syncdeck.core.state import EMPTY, CheckpointChange, ConnectorState, RunRecord
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 RUN = RunRecord(
@@ -22,8 +22,8 @@ RUN = RunRecord(
 STATE = ConnectorState("c", 9, "9", T0, None, active=None, last_run=RUN)
 
 
-def change(action: str, minutes: int) -> dict[str, object]:
-    return {"action": action, "changed_at": (T0 + timedelta(minutes=minutes)).isoformat()}
+def change(action: str, minutes: int) -> CheckpointChange:
+    return CheckpointChange(action, T0 + timedelta(minutes=minutes), True, EMPTY)
 
 
 @pytest.mark.parametrize(

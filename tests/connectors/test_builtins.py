@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from syncdeck.app.registry import ConnectorRegistry
 from syncdeck.connectors import BUILTINS
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.errors import ConfigError
-from syncdeck.core.registry import ConnectorRegistry
 
 from .conftest import SAMPLES
 
@@ -28,7 +28,17 @@ def test_importing_the_package_imports_no_connector_module() -> None:
 
 
 def test_every_builtin_type_is_listed() -> None:
-    assert sorted(BUILTINS) == ["demo", "filesystem", "http", "jsonl", "mailbox", "sqlite"]
+    assert sorted(BUILTINS) == [
+        "calendar",
+        "demo",
+        "feed",
+        "filesystem",
+        "http",
+        "imap",
+        "jsonl",
+        "mailbox",
+        "sqlite",
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(BUILTINS))
@@ -50,6 +60,9 @@ CONFIGS = {
     "mailbox": {"path": "mail.mbox"},
     "jsonl": {"path": "chat.jsonl", "thread_field": "channel"},
     "demo": {"count": 10, "delay": 0, "fail_at": 5},
+    "calendar": {"urls": ["team-calendar.ics"], "timezone": "Europe/Dublin"},
+    "feed": {"urls": ["engineering-blog.rss", "https://u:hunter22@example.org/feed.xml"]},
+    "imap": {"host": "imap.example.org", "username": "me@example.org", "password": "hunter22"},
     "http": {
         "url": "https://api.example.org/v1/items?api_key=hunter22",
         "headers": {"Authorization": "Bearer hunter22"},

@@ -23,9 +23,9 @@ from syncdeck.core.errors import UnknownConnectorError
 from syncdeck.core.redaction import redact_text
 
 if TYPE_CHECKING:
+    from syncdeck.app.registry import ConnectorRegistry
     from syncdeck.core.connector import BaseConnector
     from syncdeck.core.engine import SyncEngine
-    from syncdeck.core.registry import ConnectorRegistry
     from syncdeck.core.store import KnowledgeStore
 
 __all__ = [
@@ -60,7 +60,7 @@ def load_app_config(
 
 
 def make_registry(config: Config) -> ConnectorRegistry:
-    from syncdeck.core.registry import ConnectorRegistry
+    from syncdeck.app.registry import ConnectorRegistry
 
     return ConnectorRegistry(builtin_types(), config_path=config.path, base_dir=config.base_dir)
 

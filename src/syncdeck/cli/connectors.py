@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import inspect
 
+from syncdeck.app.parameters import ParameterInfo
+from syncdeck.app.registry import ConnectorRegistry
 from syncdeck.cli.exit_codes import OK
 from syncdeck.cli.session import load_config, redact
 from syncdeck.core.errors import ConfigError, ConnectorLoadError
 from syncdeck.core.redaction import MASK, is_secret_name
-from syncdeck.core.registry import ConnectorRegistry, ParameterInfo
 
 
 def _summary(cls: type) -> str:

@@ -20,12 +20,12 @@ def _start(args: argparse.Namespace) -> tuple[str | None, datetime | None, str]:
         return None, None, "from the beginning"
     with open_from_args(args) as context:
         context.spec(args.name)
-        checkpoint = context.engine.get_checkpoint(args.name)
-    since = datetime.fromisoformat(checkpoint["last_sync"]) if checkpoint["last_sync"] else None
-    where = f"from the saved cursor {fmt.cursor_text(checkpoint['cursor'], redact)}"
+        checkpoint = context.engine.checkpoint(args.name)
+    since = checkpoint.last_sync
+    where = f"from the saved cursor {fmt.cursor_text(checkpoint.cursor, redact)}"
     if since is not None:
         where += f", changes since {fmt.when(since)}"
-    return checkpoint["cursor"], since, where
+    return checkpoint.cursor, since, where
 
 
 def run(args: argparse.Namespace) -> int:

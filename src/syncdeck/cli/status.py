@@ -12,10 +12,10 @@ from syncdeck.cli.session import open_from_args
 
 if TYPE_CHECKING:
     from syncdeck.app.context import AppContext
-    from syncdeck.core.state import ConnectorState
+    from syncdeck.core.state import CheckpointChange, ConnectorState
 
 
-def state_label(state: ConnectorState | None, last_change: dict[str, Any] | None = None) -> str:
+def state_label(state: ConnectorState | None, last_change: CheckpointChange | None = None) -> str:
     """One word for what a connector is doing or how it last ended; ``last_change`` is
     the newest manual checkpoint edit (reset / cursor), which wins over an older run."""
     if state is None:
@@ -24,9 +24,9 @@ def state_label(state: ConnectorState | None, last_change: dict[str, Any] | None
         return "running"
     last = state.last_run
     if last_change is not None:
-        changed = datetime.fromisoformat(last_change["changed_at"])
+        changed = last_change.changed_at
         if last is None or changed >= (last.finished_at or last.started_at):
-            return "reset" if last_change["action"] == "reset" else "cursor set"
+            return "reset" if last_change.action == "reset" else "cursor set"
     if state.error:
         return "deletes held" if last is not None and last.deletes_held else "failed"
     if last is None:
@@ -36,7 +36,7 @@ def state_label(state: ConnectorState | None, last_change: dict[str, Any] | None
     return "synced" if str(last.status) == "succeeded" else str(last.status)
 
 
-def _last_change(context: AppContext, name: str) -> dict[str, Any] | None:
+def _last_change(context: AppContext, name: str) -> CheckpointChange | None:
     changes = context.engine.checkpoint_history(name, limit=1)
     return changes[0] if changes else None
 

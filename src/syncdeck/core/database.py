@@ -7,6 +7,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from syncdeck.core.errors import (
@@ -23,6 +24,19 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 MEMORY = ":memory:"
 
 
+@dataclass(frozen=True)
+class Role:
+    """Which of syncdeck's databases a file is: the name its messages use, and the error
+    a failing write raises."""
+
+    name: str
+    write_error: type[DatabaseError]
+
+
+STORE = Role("knowledge store", StoreWriteError)
+STATE = Role("state database", StateWriteError)
+
+
 def resolve_path(path: str | os.PathLike[str]) -> str:
     text = os.fspath(path)
     if text == MEMORY:
@@ -30,8 +44,9 @@ def resolve_path(path: str | os.PathLike[str]) -> str:
     return str(Path(text).expanduser().resolve())
 
 
-def translate_error(exc: Exception, path: str, what: str) -> DatabaseError:
+def translate_error(exc: Exception, path: str, role: Role) -> DatabaseError:
     """Map a sqlite3/OS error to a syncdeck error that tells the operator what to do."""
+    what = role.name
     message = str(exc).lower()
     if isinstance(exc, DatabaseError):
         return exc
@@ -59,15 +74,14 @@ def translate_error(exc: Exception, path: str, what: str) -> DatabaseError:
             f"the {what} is not a valid SQLite database ({exc}); syncdeck will not overwrite "
             "it: move it aside or choose another data directory",
         )
-    write_error = StateWriteError if what == "state database" else StoreWriteError
     if "full" in message:
-        return write_error(
+        return role.write_error(
             path,
             f"the {what} cannot grow: the disk is full or its size limit is reached ({exc}); "
             "free some space and run again: what was committed is kept",
         )
     if "disk i/o" in message:
-        return write_error(
+        return role.write_error(
             path, f"the {what} hit an I/O error ({exc}); check the disk and run again"
         )
     return DatabaseError(path, f"{what} error: {exc}")
@@ -84,14 +98,15 @@ def make_private_dirs(folder: Path) -> None:
         path.chmod(0o700)  # mkdir's mode is filtered by the umask
 
 
-def _check_existing(path: Path, what: str) -> None:
+def _check_existing(path: Path, role: Role) -> None:
+    what = role.name
     if path.is_dir():
         raise DatabaseCorruptError(str(path), f"the {what} path is a folder, not a file")
     try:
         with path.open("rb") as fh:
             header = fh.read(len(SQLITE_HEADER))
     except PermissionError as exc:
-        raise translate_error(exc, str(path), what) from exc
+        raise translate_error(exc, str(path), role) from exc
     if header and header != SQLITE_HEADER:
         raise DatabaseCorruptError(
             str(path),
@@ -111,7 +126,7 @@ def _make_private(path: Path) -> None:
 def open_database(
     path: str | os.PathLike[str],
     *,
-    what: str,
+    role: Role,
     synchronous: str,
     lock_timeout: float,
 ) -> tuple[sqlite3.Connection, str]:
@@ -121,14 +136,15 @@ def open_database(
     transactions so that a batch is one commit and locks are taken up front.
     """
     resolved = resolve_path(path)
+    what = role.name
     if resolved != MEMORY:
         file = Path(resolved)
         try:
             make_private_dirs(file.parent)
         except OSError as exc:
-            raise translate_error(exc, resolved, what) from exc
+            raise translate_error(exc, resolved, role) from exc
         if file.exists():
-            _check_existing(file, what)
+            _check_existing(file, role)
         elif not os.access(file.parent, os.W_OK):
             raise DatabaseReadOnlyError(
                 resolved,
@@ -140,7 +156,7 @@ def open_database(
             resolved, timeout=lock_timeout, isolation_level=None, check_same_thread=False
         )
     except sqlite3.Error as exc:
-        raise translate_error(exc, resolved, what) from exc
+        raise translate_error(exc, resolved, role) from exc
     try:
         if resolved != MEMORY:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -151,19 +167,19 @@ def open_database(
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except (sqlite3.Error, DatabaseError) as exc:
         conn.close()
-        raise translate_error(exc, resolved, what) from exc
+        raise translate_error(exc, resolved, role) from exc
     if resolved != MEMORY:
         _make_private(Path(resolved))
     return conn, resolved
 
 
 @contextlib.contextmanager
-def transaction(conn: sqlite3.Connection, path: str, what: str) -> Iterator[sqlite3.Connection]:
+def transaction(conn: sqlite3.Connection, path: str, role: Role) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolls back and translates errors."""
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.Error as exc:
-        raise translate_error(exc, path, what) from exc
+        raise translate_error(exc, path, role) from exc
     try:
         yield conn
         conn.execute("COMMIT")
@@ -171,7 +187,7 @@ def transaction(conn: sqlite3.Connection, path: str, what: str) -> Iterator[sqli
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
         if isinstance(exc, sqlite3.Error):
-            raise translate_error(exc, path, what) from exc
+            raise translate_error(exc, path, role) from exc
         raise
 
 
@@ -181,7 +197,7 @@ Migration = str | Callable[[sqlite3.Connection], None]
 def ensure_schema(
     conn: sqlite3.Connection,
     path: str,
-    what: str,
+    role: Role,
     script: str,
     version: int,
     migrations: Mapping[int, Migration] | None = None,
@@ -197,7 +213,7 @@ def ensure_schema(
     if found > version:
         raise DatabaseVersionError(
             path,
-            f"this {what} was written by a newer syncdeck (schema version {found}, this "
+            f"this {role.name} was written by a newer syncdeck (schema version {found}, this "
             f"one knows up to {version}); upgrade syncdeck or point it at another file",
         )
     if found == version:
@@ -208,7 +224,7 @@ def ensure_schema(
             0
         ]
     )
-    with transaction(conn, path, what):
+    with transaction(conn, path, role):
         steps: list[Migration] = (
             [script]
             if fresh

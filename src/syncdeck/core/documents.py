@@ -4,6 +4,7 @@ contract" and "The mirror contract"."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,13 +48,17 @@ class Document:
     def __post_init__(self) -> None:
         timestamp = self.timestamp
         if isinstance(timestamp, datetime):
-            if timestamp.tzinfo is None or timestamp.tzinfo.utcoffset(timestamp) is None:
-                # Taken as UTC, but remembered: a dry run or a check says the connector
-                # gave a naive time, which the normalised value no longer shows.
-                self.__dict__[_NAIVE] = timestamp
-                self.timestamp = timestamp.replace(tzinfo=UTC)
-            else:
-                self.timestamp = timestamp.astimezone(UTC)
+            # A timestamp that cannot be converted (out of range once in UTC, a tzinfo
+            # that raises) is left as given: the pipeline quarantines the document with
+            # the reason, instead of the connector failing every run on it.
+            with contextlib.suppress(Exception):
+                if timestamp.tzinfo is None or timestamp.tzinfo.utcoffset(timestamp) is None:
+                    # Taken as UTC, but remembered: a dry run or a check says the
+                    # connector gave a naive time, which the normalised value hides.
+                    self.__dict__[_NAIVE] = timestamp
+                    self.timestamp = timestamp.replace(tzinfo=UTC)
+                else:
+                    self.timestamp = timestamp.astimezone(UTC)
 
 
 _NAIVE = "_naive_timestamp"

@@ -32,6 +32,8 @@ from syncdeck.core.events import (
 from syncdeck.core.pipeline import IngestionPipeline, Rejection
 from syncdeck.core.redaction import redact_text
 from syncdeck.core.state import (
+    CheckpointChange,
+    CheckpointRow,
     ConnectorState,
     QuarantineEntry,
     RejectedRecord,
@@ -39,6 +41,7 @@ from syncdeck.core.state import (
     StateStore,
 )
 from syncdeck.core.store import StoredRow
+from syncdeck.core.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +144,6 @@ class SyncEngine:
             run_id, started, state, notice = self.state.begin_run(
                 connector_id,
                 lease_timeout=self.lease_timeout,
-                cancel=cancel,
                 store=store.identity(connector_id),
                 documents=documents,
             )
@@ -182,9 +184,15 @@ class SyncEngine:
 
     # -- checkpoints -------------------------------------------------------------------
 
-    def get_checkpoint(self, connector_id: str) -> dict[str, Any]:
-        """``{"items_synced", "cursor", "last_sync", "error"}`` as the original engine gave."""
-        return self.state.get_checkpoint(connector_id).as_dict()
+    def get_checkpoint(self, connector_id: str) -> dict[str, Any] | None:
+        """``{"items_synced", "cursor", "last_sync", "error"}`` as the original engine gave,
+        or None if the connector never synced."""
+        row = self.state.find_checkpoint(connector_id)
+        return row.as_dict() if row is not None else None
+
+    def checkpoint(self, connector_id: str) -> CheckpointRow:
+        """The checkpoint as a record (empty for a connector that never synced)."""
+        return self.state.get_checkpoint(connector_id)
 
     def states(self) -> dict[str, ConnectorState]:
         return self.state.states()
@@ -201,7 +209,8 @@ class SyncEngine:
         """Restore the checkpoint as it was before the last reset or cursor edit."""
         return self.state.undo(connector_id).as_dict()
 
-    def checkpoint_history(self, connector_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    def checkpoint_history(self, connector_id: str, limit: int = 20) -> list[CheckpointChange]:
+        """The last resets and cursor edits, newest first, with what each replaced."""
         return self.state.history(connector_id, limit)
 
     def runs(self, connector_id: str, limit: int = 20) -> list[RunRecord]:
@@ -286,9 +295,8 @@ class _Run:
         self.own.acquire()
         self.finished = False  # set (holding ``own``) once the run row is closed
 
-    def execute(self, cursor: str | None, last_sync: str | None, notice: str | None) -> int:
+    def execute(self, cursor: str | None, since: datetime | None, notice: str | None) -> int:
         self.cursor = cursor
-        since = datetime.fromisoformat(last_sync) if last_sync else None
         self.emit(
             RunStarted(
                 self.connector_id,
@@ -310,7 +318,7 @@ class _Run:
             finally:
                 self.own.acquire()
             status = self._consume(iterator)
-        except (Exception, KeyboardInterrupt) as exc:
+        except BaseException as exc:  # SystemExit too: the run is recorded, then it goes on
             error = exc
             status = RunStatus.CANCELLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
         trace = _format_trace(error) if status is RunStatus.FAILED else None
@@ -327,7 +335,7 @@ class _Run:
                 error, status = exc, RunStatus.FAILED
                 trace = _format_trace(exc)
             else:
-                log.exception("storing the documents held at failure also failed")
+                _log_failure(self.connector, "storing the documents held at failure also failed")
         secrets = getattr(self.connector, "secret_values", ())
         message = _describe(error) if status is RunStatus.FAILED else None
         if secrets:
@@ -347,7 +355,7 @@ class _Run:
             self.engine.state.release(self.run_id)
             if error is None:
                 raise
-            log.exception("recording the end of run %s failed", self.run_id)
+            _log_failure(self.connector, f"recording the end of run {self.run_id} failed")
         finally:
             self.emit(
                 RunFinished(
@@ -469,7 +477,13 @@ class _Run:
     def _reject(self, item_no: int, rejection: Rejection) -> None:
         self.rejected += 1
         self.quarantine.append(
-            QuarantineEntry(item_no, rejection.doc_id, rejection.reason, rejection.payload)
+            QuarantineEntry(
+                item_no,
+                rejection.doc_id,
+                rejection.reason,
+                rejection.payload,
+                rejection.fingerprint,
+            )
         )
         self.emit(
             DocumentRejected(
@@ -553,7 +567,7 @@ class _Run:
         """After a complete listing: delete the connector's documents the run did not see,
         unless that is more than the deletion guard allows (then nothing is deleted)."""
         store = self.engine.pipeline.store
-        unseen = [doc_id for doc_id in store.ids(self.connector_id) if doc_id not in self.seen]
+        unseen = [key for key in store.keys(self.connector_id) if key not in self.seen]
         if not unseen:
             return
         stored = store.documents_of(self.connector_id)
@@ -583,7 +597,7 @@ class _Run:
         try:
             self._flush()
         except Exception:
-            log.exception("storing the documents held by run %s at exit failed", self.run_id)
+            _log_failure(self.connector, f"storing what run {self.run_id} held at exit failed")
         self.engine.state.finish_run(
             self.connector_id,
             self.run_id,
@@ -600,8 +614,10 @@ class _Run:
             return
         try:
             close()
-        except Exception:
-            log.exception("closing the iterator of %s failed", self.connector_id)
+        except (KeyboardInterrupt, GeneratorExit):
+            raise
+        except BaseException:
+            _log_failure(self.connector, f"closing the iterator of {self.connector_id} failed")
 
 
 _NO_CHECKPOINT = object()  # no Checkpoint since the last commit
@@ -610,20 +626,30 @@ _MARKERS = frozenset(_MARKER_TYPES)
 
 
 def _marker_id(marker: Unchanged | Deleted, item_no: int) -> str:
+    """The marker's id as the store keys it (core.text), checked."""
     doc_id = marker.doc_id
-    if type(doc_id) is not str or not doc_id:
+    if type(doc_id) is not str or not doc_id.strip():
         raise TypeError(
             f"{type(marker).__name__} needs a non-empty string doc_id, got {doc_id!r} at "
             f"item {item_no}"
         )
-    return doc_id
+    return doc_id if doc_id.isascii() else storable(doc_id)
 
 
 def _close_connector(connector: BaseConnector) -> None:
     try:
         connector.close()
-    except Exception:
-        log.exception("closing connector %s failed", connector.connector_id)
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException:
+        _log_failure(connector, f"closing connector {connector.connector_id} failed")
+
+
+def _log_failure(connector: BaseConnector, what: str) -> None:
+    """Log the exception being handled with the connector's secrets masked: a traceback
+    can quote its configuration (a URL with a token, a password in an argument)."""
+    secrets = getattr(connector, "secret_values", ())
+    log.error("%s\n%s", what, redact_text(tb_module.format_exc(), secrets).rstrip())
 
 
 def _stop_blocked_runs(ref: weakref.ReferenceType[SyncEngine]) -> None:

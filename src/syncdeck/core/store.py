@@ -23,9 +23,16 @@ from typing import Any, NamedTuple
 
 from syncdeck.core.connector import StoredDocuments
 from syncdeck.core.counters import RunCounts
-from syncdeck.core.database import ensure_schema, open_database, transaction, translate_error
+from syncdeck.core.database import (
+    STORE,
+    ensure_schema,
+    open_database,
+    split_script,
+    transaction,
+    translate_error,
+)
+from syncdeck.core.text import restored, storable
 
-WHAT = "knowledge store"
 SCHEMA_VERSION = 3
 
 
@@ -122,8 +129,6 @@ def _to_version_3(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE documents ADD COLUMN version TEXT")
     conn.execute("DROP TRIGGER IF EXISTS documents_au")
     conn.execute("DROP INDEX IF EXISTS documents_hash")
-    from syncdeck.core.database import split_script
-
     for statement in split_script(SCHEMA):
         if "'automerge'" not in statement:
             conn.execute(statement)
@@ -140,7 +145,7 @@ MIGRATIONS = {
     3: _to_version_3,
 }
 
-_INSERT = (
+INSERT_ROW = (  # a StoredRow (timestamp as text) and its owner
     f"INSERT INTO documents ({', '.join(ROW_COLUMNS)}, connector) "
     f"VALUES ({', '.join('?' * (len(ROW_COLUMNS) + 1))})"
 )
@@ -219,7 +224,7 @@ class KnowledgeStore:
         max_bytes: int | None = None,
     ) -> None:
         self._conn, self.path = open_database(
-            db_path, what=WHAT, synchronous="FULL", lock_timeout=lock_timeout
+            db_path, role=STORE, synchronous="FULL", lock_timeout=lock_timeout
         )
         self._lock = threading.RLock()
         self._closed = False
@@ -232,13 +237,13 @@ class KnowledgeStore:
                 # back) instead of filling the disk.
                 page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
                 self._conn.execute(f"PRAGMA max_page_count={max(1, max_bytes // page_size)}")
-            ensure_schema(self._conn, self.path, WHAT, SCHEMA, SCHEMA_VERSION, MIGRATIONS)
+            ensure_schema(self._conn, self.path, STORE, SCHEMA, SCHEMA_VERSION, MIGRATIONS)
             self.store_id: str = self._conn.execute(
                 "SELECT value FROM store_meta WHERE key = 'store_id'"
             ).fetchone()[0]
         except sqlite3.Error as exc:
             self._conn.close()
-            raise translate_error(exc, self.path, WHAT) from exc
+            raise translate_error(exc, self.path, STORE) from exc
         except BaseException:
             self._conn.close()
             raise
@@ -268,7 +273,7 @@ class KnowledgeStore:
                 return RunCounts(unchanged=len(rows))
             self._expect_unchanged = False
             touched: set[str] = set()
-            with transaction(self._conn, self.path, WHAT):
+            with transaction(self._conn, self.path, STORE):
                 for source, group in groups.items():
                     owner = connector if connector is not None else source
                     known = self._known(source, group)
@@ -298,7 +303,7 @@ class KnowledgeStore:
                         elif stored[1] != r.version or stored[2] != owner:
                             retagged.append((r.version, owner, r.source, doc_id))
                     if new_rows:
-                        self._conn.executemany(_INSERT, new_rows)
+                        self._conn.executemany(INSERT_ROW, new_rows)
                     if changed:
                         self._conn.executemany(_UPDATE, changed)
                     if retagged:
@@ -339,7 +344,7 @@ class KnowledgeStore:
                 if several:
                     self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise translate_error(exc, self.path, WHAT) from exc
+            raise translate_error(exc, self.path, STORE) from exc
 
     def _known(self, source: str, rows: list[StoredRow]) -> dict[str, tuple[str, Any, str]]:
         """doc_id -> (content hash, version, owner) for the ids of ``rows`` already stored."""
@@ -353,14 +358,15 @@ class KnowledgeStore:
         return known
 
     def delete(self, connector: str, doc_ids: Iterable[str]) -> int:
-        """Delete documents of ``connector`` in one transaction; returns how many were."""
+        """Delete documents of ``connector`` (by stored key, see :meth:`keys`) in one
+        transaction; returns how many were."""
         ids = list(dict.fromkeys(doc_ids))
         if not ids:
             return 0
         deleted = 0
         with self._lock:
             self._ensure_open()
-            with transaction(self._conn, self.path, WHAT):
+            with transaction(self._conn, self.path, STORE):
                 for chunk in _chunks(ids):
                     deleted += self._conn.execute(
                         _delete_sql(len(chunk)), (connector, *chunk)
@@ -373,7 +379,7 @@ class KnowledgeStore:
         """Delete every document of ``connector`` and its bookkeeping; returns how many."""
         with self._lock:
             self._ensure_open()
-            with transaction(self._conn, self.path, WHAT):
+            with transaction(self._conn, self.path, STORE):
                 cur = self._conn.execute("DELETE FROM documents WHERE connector=?", (connector,))
                 self._conn.execute("DELETE FROM connectors WHERE connector=?", (connector,))
                 return cur.rowcount
@@ -381,7 +387,7 @@ class KnowledgeStore:
     def delete_source(self, source: str) -> int:
         with self._lock:
             self._ensure_open()
-            with transaction(self._conn, self.path, WHAT):
+            with transaction(self._conn, self.path, STORE):
                 cur = self._conn.execute("DELETE FROM documents WHERE source=?", (source,))
                 return cur.rowcount
 
@@ -405,14 +411,20 @@ class KnowledgeStore:
 
     def versions(self, connector: str, doc_ids: Iterable[str]) -> dict[str, str | None]:
         """doc_id -> stored version, for those of ``doc_ids`` that ``connector`` has."""
-        ids = list(dict.fromkeys(doc_ids))
+        keys = {storable(doc_id): doc_id for doc_id in doc_ids}
         found: dict[str, str | None] = {}
-        for chunk in _chunks(ids):
-            found.update(self._read(_versions_sql(len(chunk)), (connector, *chunk)))
+        for chunk in _chunks(list(keys)):
+            for key, version in self._read(_versions_sql(len(chunk)), (connector, *chunk)):
+                found[keys[key]] = version
         return found
 
     def ids(self, connector: str) -> list[str]:
         """Every document id ``connector`` has in the store."""
+        return [restored(key) for key in self.keys(connector)]
+
+    def keys(self, connector: str) -> list[str]:
+        """The ids of ``connector``'s documents as stored (see core.text: an id with
+        undecodable bytes is stored escaped); what :meth:`delete` takes."""
         rows = self._read("SELECT doc_id FROM documents WHERE connector=?", (connector,))
         return [row[0] for row in rows]
 
@@ -434,7 +446,7 @@ class KnowledgeStore:
             try:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
-                raise translate_error(exc, self.path, WHAT) from exc
+                raise translate_error(exc, self.path, STORE) from exc
 
     # -- reading -----------------------------------------------------------------------
 
@@ -455,7 +467,7 @@ class KnowledgeStore:
         try:
             return self._search(quoted, limit, source)
         except sqlite3.Error as exc:
-            raise translate_error(exc, self.path, WHAT) from exc
+            raise translate_error(exc, self.path, STORE) from exc
 
     def _search(self, match: str, limit: int, source: str | None) -> list[SearchHit]:
         sql = (
@@ -482,12 +494,13 @@ class KnowledgeStore:
             cur = self._conn.execute(
                 f"SELECT {', '.join(ROW_COLUMNS)}, connector, ingested_at FROM documents "
                 "WHERE source=? AND doc_id=?",
-                (source, doc_id),
+                (storable(source), storable(doc_id)),
             )
             row = cur.fetchone()
         if row is None:
             return None
         record = dict(zip((*ROW_COLUMNS, "connector", "ingested_at"), row, strict=True))
+        record["source"], record["doc_id"] = restored(record["source"]), restored(record["doc_id"])
         record["participants"] = json.loads(record["participants"])
         record["metadata"] = json.loads(record["metadata"])
         return record

@@ -651,11 +651,8 @@ class SyncdeckApp(App[int]):
         cursor: str | None = None
         since: datetime | None = None
         if not from_start:
-            checkpoint = self.context.engine.get_checkpoint(cid)
-            cursor = checkpoint["cursor"]
-            since = (
-                datetime.fromisoformat(checkpoint["last_sync"]) if checkpoint["last_sync"] else None
-            )
+            checkpoint = self.context.engine.checkpoint(cid)
+            cursor, since = checkpoint.cursor, checkpoint.last_sync
         connector = self.context.build(cid)
         report = inspect_connector(
             connector,

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from syncdeck.app.parameters import REQUIRED, parameter_docs
+from syncdeck.app.registry import ConnectorRegistry
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.errors import ConfigError, ConnectorLoadError
-from syncdeck.core.registry import REQUIRED, ConnectorRegistry, parameter_docs
 
 CONNECTOR_SOURCE = '''
 from pathlib import Path
