@@ -1,20 +1,26 @@
 """Every built-in connector passes ``check`` over its sample data: the notes folder, the
-mailbox and the chat export shipped in the package, a SQLite file, a paginated JSON API on
-127.0.0.1 and the synthetic demo source."""
+mailbox, the chat export, the feed and the calendar shipped in the package, a SQLite file, a
+paginated JSON API on 127.0.0.1, a Dovecot IMAP server on 127.0.0.1 and the synthetic demo
+source."""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from servers.dovecot import REQUIRE_ENV, Dovecot, unavailable_reason
 
 from syncdeck.app.demo import sample_data_dir
 from syncdeck.devkit.report import Status
@@ -96,6 +102,53 @@ def notes_db(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def imap_account() -> Iterator[dict[str, Any]]:
+    """A Dovecot server with one account holding a few messages (skipped, loudly, where
+    Dovecot cannot run; failing instead under SYNCDECK_REQUIRE_SERVERS)."""
+    reason = unavailable_reason()
+    server = Dovecot() if reason is None else None
+    try:
+        if server is not None:
+            server.start()
+    except (RuntimeError, OSError) as exc:
+        reason = f"dovecot would not start: {exc}"
+    if reason is not None:
+        if server is not None:
+            server.stop()
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(f"{REQUIRE_ENV} is set but Dovecot cannot run: {reason}")
+        warnings.warn(f"IMAP CHECK SKIPPED: {reason}", stacklevel=2)
+        pytest.skip(f"IMAP CHECK SKIPPED: {reason}")
+    assert server is not None
+    user, password = server.add_user()
+    messages = []
+    for n in range(1, 9):
+        msg = EmailMessage()
+        msg["From"] = f"Ada <ada{n % 3}@example.org>"
+        msg["To"] = "team@example.org"
+        msg["Subject"] = f"Status update {n}"
+        msg["Date"] = format_datetime(BASE + timedelta(hours=n))
+        msg["Message-ID"] = f"<msg-{n}@example.org>"
+        msg.set_content(f"Hello team, this is update number {n}.")
+        messages.append(msg.as_bytes())
+    server.append(user, "INBOX", messages)
+    try:
+        yield {
+            "host": "127.0.0.1",
+            "username": user,
+            "password": password,
+            "port": server.imaps_port,
+            "ca_file": str(server.ca_file),
+            "batch_size": 3,
+            "backoff": 0.01,
+            "max_wait": 0.05,
+            "timeout": 10.0,
+        }
+    finally:
+        server.stop()
+
+
 def builtin_params(name: str, request: pytest.FixtureRequest) -> dict[str, Any]:
     if name == "filesystem":
         return {"path": str(SAMPLES / "notes")}
@@ -126,11 +179,26 @@ def builtin_params(name: str, request: pytest.FixtureRequest) -> dict[str, Any]:
             "headers": {"Authorization": API_TOKEN},
             "timeout": 5.0,
         }
+    if name == "feed":
+        return {"urls": [str(SAMPLES / "engineering-blog.rss")]}
+    if name == "calendar":
+        return {"urls": [str(SAMPLES / "team-calendar.ics")]}
+    if name == "imap":
+        return request.getfixturevalue("imap_account")
     assert name == "demo"
     return {"count": 60, "checkpoint_every": 10}
 
 
-@pytest.mark.parametrize("name", ["filesystem", "mailbox", "jsonl", "sqlite", "http", "demo"])
+BUILTINS = ["filesystem", "mailbox", "jsonl", "sqlite", "http", "feed", "calendar", "imap", "demo"]
+
+
+def test_every_builtin_type_is_covered() -> None:
+    from syncdeck.app.context import builtin_types
+
+    assert sorted(builtin_types()) == sorted(BUILTINS)
+
+
+@pytest.mark.parametrize("name", BUILTINS)
 def test_every_builtin_connector_passes_check(name: str, request: pytest.FixtureRequest) -> None:
     target = type_target(name, builtin_params(name, request))
     report = run_checks(target.factory, type_name=name)
@@ -140,5 +208,6 @@ def test_every_builtin_connector_passes_check(name: str, request: pytest.Fixture
     for check_id in ("full-read", "stable", "checkpoints", "resume", "interrupt", "incremental"):
         assert statuses[check_id] is Status.PASSED, (check_id, report.render())
     assert report.settings["documents"] > 5
-    if name == "http":
-        assert statuses["secrets"] is Status.PASSED  # the Authorization header is a secret
+    if name in ("http", "imap"):
+        # the Authorization header, the password: secrets the check looked for
+        assert statuses["secrets"] is Status.PASSED
