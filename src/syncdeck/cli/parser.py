@@ -145,6 +145,28 @@ def _add_devkit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("--force", action="store_true", help="replace files that already exist")
 
+    p = _command(
+        sub,
+        "dev",
+        "syncdeck.cli.dev:run",
+        "open the app on one connector under development: inspect and check it again "
+        "each time its file is saved",
+    )
+    p.add_argument(
+        "target",
+        metavar="FILE.py:CLASS",
+        help="the connector's type, path/to/file.py:Class (or a configured connector of "
+        "such a type)",
+    )
+    _params_flag(p)
+    p.add_argument(
+        "--max-resumes",
+        type=_non_negative_int,
+        default=10,
+        metavar="N",
+        help="checkpoints each check resumes from (default 10, to keep reloads quick)",
+    )
+
 
 def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")

@@ -119,8 +119,7 @@ class CheckReport:
 
     def redacted(self, secrets: Iterable[str]) -> CheckReport:
         """A copy in which every value of ``secrets`` is masked, whatever holds it."""
-        values = tuple(secrets)
-        return _mask(self, values) if values else self
+        return masked(self, secrets)
 
     # -- JSON ------------------------------------------------------------------------------
 
@@ -209,6 +208,12 @@ def _evidence_json(evidence: Evidence) -> dict[str, Any]:
         "cursor": evidence.cursor,
         "detail": evidence.detail,
     }
+
+
+def masked(value: Any, secrets: Iterable[str]) -> Any:
+    """A copy of ``value`` (text, containers, dataclasses) with ``secrets`` masked."""
+    values = tuple(secrets)
+    return _mask(value, values) if values else value
 
 
 def _mask(value: Any, secrets: tuple[str, ...]) -> Any:
