@@ -37,6 +37,7 @@ def test_every_builtin_type_is_listed() -> None:
         "imap",
         "jsonl",
         "mailbox",
+        "obsidian",
         "sqlite",
     ]
 
@@ -57,6 +58,7 @@ def test_each_type_resolves_and_documents_every_parameter(name: str) -> None:
 
 CONFIGS = {
     "filesystem": {"path": "notes"},
+    "obsidian": {"path": "notes", "exclude": ["drafts/**"]},
     "mailbox": {"path": "mail.mbox"},
     "jsonl": {"path": "chat.jsonl", "thread_field": "channel"},
     "demo": {"count": 10, "delay": 0, "fail_at": 5},
@@ -82,7 +84,8 @@ def test_registry_creates_each_type_from_config_values(name: str) -> None:
 
 def test_registry_reports_constructor_errors_with_the_table(tmp_path: Path) -> None:
     registry = ConnectorRegistry(BUILTINS, base_dir=tmp_path)
-    with pytest.raises(ConfigError, match=r"\[connectors.notes\].*'path'.*does not exist"):
-        registry.create("filesystem", "notes", {"path": "missing"})
+    (tmp_path / "notes.md").write_text("a file")
+    with pytest.raises(ConfigError, match=r"\[connectors.notes\].*'path'.*not a folder"):
+        registry.create("filesystem", "notes", {"path": "notes.md"})
     with pytest.raises(ConfigError, match=r"\[connectors.api\].*'url'"):
         registry.create("http", "api", {"url": "file:///etc/passwd"})

@@ -1,7 +1,7 @@
 """Every built-in connector passes ``check`` over its sample data: the notes folder, the
-mailbox, the chat export, the feed and the calendar shipped in the package, a SQLite file, a
-paginated JSON API on 127.0.0.1, a Dovecot IMAP server on 127.0.0.1 and the synthetic demo
-source."""
+mailbox, the chat export, the feed and the calendar shipped in the package, a small Obsidian
+vault, a SQLite file, a paginated JSON API on 127.0.0.1, a Dovecot IMAP server on 127.0.0.1
+and the synthetic demo source."""
 
 from __future__ import annotations
 
@@ -149,6 +149,21 @@ def imap_account() -> Iterator[dict[str, Any]]:
         server.stop()
 
 
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    root = tmp_path / "vault"
+    (root / ".obsidian").mkdir(parents=True)
+    (root / ".obsidian" / "app.json").write_text("{}")
+    (root / "projects").mkdir()
+    for n in range(1, 7):
+        folder = root / "projects" if n % 2 else root
+        (folder / f"note {n}.md").write_text(
+            f"---\ntitle: Note {n}\ntags: [work, n{n}]\ncreated: 2024-05-0{n}\n---\n"
+            f"# Note {n}\n\nSee [[note {n % 6 + 1}|the next one]] and #topic/{n}.\n"
+        )
+    return root
+
+
 def builtin_params(name: str, request: pytest.FixtureRequest) -> dict[str, Any]:
     if name == "filesystem":
         return {"path": str(SAMPLES / "notes")}
@@ -185,11 +200,24 @@ def builtin_params(name: str, request: pytest.FixtureRequest) -> dict[str, Any]:
         return {"urls": [str(SAMPLES / "team-calendar.ics")]}
     if name == "imap":
         return request.getfixturevalue("imap_account")
+    if name == "obsidian":
+        return {"path": str(request.getfixturevalue("vault"))}
     assert name == "demo"
     return {"count": 60, "checkpoint_every": 10}
 
 
-BUILTINS = ["filesystem", "mailbox", "jsonl", "sqlite", "http", "feed", "calendar", "imap", "demo"]
+BUILTINS = [
+    "filesystem",
+    "obsidian",
+    "mailbox",
+    "jsonl",
+    "sqlite",
+    "http",
+    "feed",
+    "calendar",
+    "imap",
+    "demo",
+]
 
 
 def test_every_builtin_type_is_covered() -> None:

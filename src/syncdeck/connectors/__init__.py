@@ -17,6 +17,7 @@ BUILTINS: dict[str, str] = {
     "calendar": "syncdeck.connectors.calendar:CalendarConnector",
     "imap": "syncdeck.connectors.imap:ImapConnector",
     "demo": "syncdeck.connectors.demo:DemoConnector",
+    "obsidian": "syncdeck.connectors.obsidian:ObsidianConnector",
 }
 
 __all__ = ["BUILTINS"]

@@ -46,31 +46,21 @@ class Document:
     version: str | None = None
 
     def __post_init__(self) -> None:
-        timestamp = self.timestamp
-        if isinstance(timestamp, datetime):
+        if isinstance(self.timestamp, datetime):
+            if self.timestamp.tzinfo is None:
+                # kept (out of the fields) so that a dry run can still warn about it
+                self._given_naive = True
             # A timestamp that cannot be converted (out of range once in UTC, a tzinfo
             # that raises) is left as given: the pipeline quarantines the document with
             # the reason, instead of the connector failing every run on it.
             with contextlib.suppress(Exception):
-                if timestamp.tzinfo is None or timestamp.tzinfo.utcoffset(timestamp) is None:
-                    # Taken as UTC, but remembered: a dry run or a check says the
-                    # connector gave a naive time, which the normalised value hides.
-                    self.__dict__[_NAIVE] = timestamp
-                    self.timestamp = timestamp.replace(tzinfo=UTC)
-                else:
-                    self.timestamp = timestamp.astimezone(UTC)
+                self.timestamp = as_utc(self.timestamp)
 
 
-_NAIVE = "_naive_timestamp"
-
-
-def naive_timestamp(doc: Document) -> datetime | None:
-    """The naive timestamp ``doc`` was built with (it holds it as UTC), or None.
-
-    A timestamp assigned after construction is not normalised: check ``doc.timestamp``
-    itself for that case."""
-    value = doc.__dict__.get(_NAIVE)
-    return value if isinstance(value, datetime) else None
+def given_naive(doc: Document) -> bool:
+    """Whether ``doc`` was built with a naive timestamp (it holds it as UTC since): what a
+    dry run and a check report, though the normalised value no longer shows it."""
+    return bool(getattr(doc, "_given_naive", False))
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,11 @@ class SyncEngine:
                 run.own.release()
             _close_connector(connector)
 
+    def release_lease(self, connector_id: str) -> RunRecord | None:
+        """Release a lease by hand (its holder stuck, or on a host gone for good): the run
+        is marked abandoned, saying who released it; returns the run that held it."""
+        return self.state.release_lease(connector_id)
+
     def forget(self, connector_id: str) -> int:
         """Remove a connector's documents, checkpoint, history and quarantine (refused
         while it runs); returns how many documents were deleted."""

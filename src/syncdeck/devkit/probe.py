@@ -22,7 +22,7 @@ from syncdeck.core.documents import (
     Document,
     ListingComplete,
     Unchanged,
-    naive_timestamp,
+    given_naive,
 )
 from syncdeck.devkit.leaks import SecretScanner
 
@@ -237,10 +237,11 @@ class Probe(BaseConnector):
             doc_id = item.doc_id
             id_ok = isinstance(doc_id, str) and bool(doc_id)
             shown = doc_id if isinstance(doc_id, str) else repr(doc_id)
-            naive = naive_timestamp(item)
             stamp = item.timestamp
-            if naive is None and isinstance(stamp, datetime) and stamp.utcoffset() is None:
-                naive = stamp  # assigned after the document was built
+            naive = None
+            # given naive (the document holds it as UTC since), or assigned naive later
+            if isinstance(stamp, datetime) and (given_naive(item) or stamp.utcoffset() is None):
+                naive = stamp.replace(tzinfo=None)
             recording.items.append(Item(position, kind, shown, id_ok, naive=naive))
             if id_ok:
                 yielded.add(doc_id)

@@ -72,6 +72,7 @@ class RunRecord:
     traceback: str | None
     deletes_held: int = 0  # deletions the guard withheld (the run failed for it)
     notice: str | None = None  # what the run said about itself (e.g. why it started over)
+    process_start: str | None = None  # the holder's start (boot id and clock ticks)
 
     @property
     def duration(self) -> float:
@@ -118,7 +119,7 @@ class RunRecord:
 RUN_COLUMNS = (
     "run_id, connector_id, status, started_at, finished_at, heartbeat, pid, host, since, "
     "cursor_start, cursor_end, documents, inserted, updated, unchanged, rejected, batches, "
-    "items_synced, error, traceback, deleted, deletes_held, notice"
+    "items_synced, error, traceback, deleted, deletes_held, notice, process_start"
 )
 
 
@@ -142,6 +143,7 @@ def run_from_row(row: tuple[Any, ...]) -> RunRecord:
         traceback=row[19],
         deletes_held=row[21],
         notice=row[22],
+        process_start=row[23],
     )
 
 

@@ -12,7 +12,7 @@ from syncdeck.core.documents import utcnow
 from syncdeck.core.errors import UnknownConnectorError
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import checkpoints
-from syncdeck.core.state.leases import HOST, LIVE, is_stale, take_over_stale
+from syncdeck.core.state.leases import HOST, LIVE, OWN_START, is_stale, take_over_stale
 from syncdeck.core.state.records import (
     RUN_COLUMNS,
     CheckpointRow,
@@ -73,7 +73,8 @@ def open_run(
         state = current
     cur = conn.execute(
         "INSERT INTO sync_runs (connector_id, status, started_at, heartbeat, pid, host, "
-        "since, cursor_start, cursor_end, items_synced, notice) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "since, cursor_start, cursor_end, items_synced, notice, process_start) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             connector_id,
             RunStatus.RUNNING.value,
@@ -86,6 +87,7 @@ def open_run(
             storable_or_none(state.cursor),
             state.items_synced,
             notice,
+            OWN_START,
         ),
     )
     run_id = int(cur.lastrowid or 0)

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.database import STATE, ensure_schema, open_database, transaction, translate_error
+from syncdeck.core.documents import utcnow
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import checkpoints, leases, runs
 from syncdeck.core.state.records import (
@@ -97,6 +98,10 @@ class StateStore:
 
     def forget(self, connector_id: str) -> None:
         self._write(lambda conn: checkpoints.forget(conn, connector_id))
+
+    def release_lease(self, connector_id: str) -> RunRecord | None:
+        """Release the connector's lease by hand; the run row records who did."""
+        return self._write(lambda conn: leases.release(conn, connector_id, utcnow()))
 
     def refuse_if_running(self, connector_id: str) -> None:
         """Raise SyncAlreadyRunning if a live run holds the connector's lease."""
