@@ -136,6 +136,9 @@ async def test_r_checks_again_and_q_quits(tmp_path: Path) -> None:
         await pilot.press("o")
         items = app.query_one("#items", DataTable)
         assert items.row_count == 5  # 3 documents, 2 checkpoints
+        assert "3 documents, 2 checkpoints · the connector ended" in screen_text(
+            app, "#inspect-notes"
+        )
         await pilot.press("q")
     assert app.return_code in (0, None)
 

@@ -61,6 +61,15 @@ class InspectReport:
     def ok(self) -> bool:
         return self.error is None and not self.timed_out and not self.fatal
 
+    @property
+    def ending(self) -> str:
+        """How the dry run ended, in words, for front ends."""
+        if self.timed_out:
+            return "timed out waiting for the connector"
+        if self.error:
+            return "the connector raised an error"
+        return "the connector ended" if self.exhausted else "stopped at the document limit"
+
 
 def _preview(text: Any) -> str:
     if not isinstance(text, str):

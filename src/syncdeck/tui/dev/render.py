@@ -125,16 +125,9 @@ def item_cells(item: InspectItem) -> tuple[Text, Text, Text, Text, Text]:
 
 def inspect_notes(report: InspectReport, style: Styles) -> Text:
     text = Text()
-    ending = (
-        "timed out waiting for the connector"
-        if report.timed_out
-        else "the connector raised an error"
-        if report.error
-        else "the connector ended"
-        if report.exhausted
-        else "stopped at the document limit"
+    text.append(
+        f"{report.documents} documents, {report.checkpoints} checkpoints · {report.ending}\n"
     )
-    text.append(f"{report.documents} documents, {report.checkpoints} checkpoints · {ending}\n")
     for warning in report.warnings:
         text.append(f"⚠ {warning}\n", style=style("warning"))
     if report.error:
