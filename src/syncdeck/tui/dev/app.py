@@ -195,7 +195,7 @@ class DevApp(App[int]):
         status.update(
             self._status_text(
                 f"{when} · {counts['passed']} passed, {counts['failed']} failed, "
-                f"{counts['not_applicable']} not applicable · {report.settings.get('runs')} runs"
+                f"{counts['not_applicable']} n/a · {report.settings.get('runs')} runs"
             )
         )
         self._fill_checks(result)
