@@ -16,7 +16,6 @@ from syncdeck.devkit.probe import (
     CHECKPOINT,
     DELETED,
     DOCUMENT,
-    LISTING,
     OTHER,
     UNCHANGED,
     InjectedFault,
@@ -130,6 +129,31 @@ def _store_difference(
     return evidence, len(missing) + len(extra) + len(changed)
 
 
+def _once_each(found: Iterable[Evidence], runs: int) -> list[Evidence]:
+    """One entry per distinct finding, the first run's, saying in how many runs it was
+    seen (the same mistake repeats in every run of a check)."""
+    first: dict[str, Evidence] = {}
+    seen: dict[str, set[str | None]] = {}
+    for evidence in found:
+        first.setdefault(evidence.text, evidence)
+        seen.setdefault(evidence.text, set()).add(evidence.run)
+    grouped = []
+    for text, evidence in first.items():
+        count = len(seen[text])
+        suffix = f" (in {count} of {runs} runs)" if count > 1 else ""
+        grouped.append(
+            Evidence(
+                text + suffix,
+                run=evidence.run,
+                position=evidence.position,
+                doc_ids=evidence.doc_ids,
+                cursor=evidence.cursor,
+                detail=evidence.detail,
+            )
+        )
+    return grouped
+
+
 def _run_failure(outcome: RunOutcome, what: str, cursor: str | None = None) -> Evidence:
     return Evidence(
         f"{what}: {outcome.describe_error()}",
@@ -190,9 +214,9 @@ def items(obs: Observations) -> CheckResult:
     counts = {
         "documents": recording.documents,
         "checkpoints": recording.checkpoints,
-        "unchanged": len(recording.kinds(UNCHANGED)),
-        "deleted": len(recording.kinds(DELETED)),
-        "listings": len(recording.kinds(LISTING)),
+        "unchanged": recording.unchanged,
+        "deleted": recording.deleted,
+        "listings": recording.listings,
     }
     if others:
         return _failed(
@@ -215,7 +239,7 @@ def items(obs: Observations) -> CheckResult:
         return _failed(
             "items",
             f"the full read yielded no documents{why}; check needs a source that has some",
-            [Evidence(f"{len(recording.items)} item(s), none a Document", run=recording.label)],
+            [Evidence(f"{recording.positions} item(s), none a Document", run=recording.label)],
             measurements=counts,
         )
     markers = counts["unchanged"] + counts["deleted"] + counts["listings"]
@@ -407,7 +431,7 @@ def checkpoints(obs: Observations) -> CheckResult:
     if recording.documents and not marks:
         return _failed(
             "checkpoints",
-            f"no Checkpoint in {_plural(len(recording.items), 'item')}: an interrupted "
+            f"no Checkpoint in {_plural(recording.positions, 'item')}: an interrupted "
             "sync starts over from the beginning",
             [
                 Evidence(
@@ -523,10 +547,10 @@ def cursor_used(obs: Observations) -> CheckResult:
     whole = 0
     for trial in trials:
         before = set(trial.covered)
-        again = before & set(trial.resumed.recording.document_ids())  # type: ignore[union-attr]
+        again = trial.resumed.recording.redelivered  # type: ignore[union-attr]
         covered += len(before)
         redelivered += len(again)
-        if again == before:
+        if again >= before:
             whole += 1
             evidence.append(
                 Evidence(
@@ -538,7 +562,7 @@ def cursor_used(obs: Observations) -> CheckResult:
                 )
             )
     measurements = {"covered": covered, "redelivered": redelivered, "resumes": len(trials)}
-    listed = obs.lists_source or bool(obs.full.recording.kinds(LISTING))
+    listed = obs.lists_source or bool(obs.full.recording.listings)
     if listed:
         return _not_applicable(
             "cursor-used",
@@ -686,10 +710,10 @@ def incremental(obs: Observations) -> CheckResult:
     measurements: dict[str, int | float | str | None] = {
         "first_seconds": round(full.elapsed, 3),
         "first_documents": full.recording.documents,
-        "first_unchanged": len(full.recording.kinds(UNCHANGED)),
+        "first_unchanged": full.recording.unchanged,
         "second_seconds": round(second.elapsed, 3),
         "second_documents": second.recording.documents,
-        "second_unchanged": len(second.recording.kinds(UNCHANGED)),
+        "second_unchanged": second.recording.unchanged,
         "second_written": second.totals.written,
         "second_deleted": second.totals.deleted,
         "since": second.since.isoformat() if second.since else None,
@@ -756,7 +780,7 @@ def markers(obs: Observations) -> CheckResult:
     unknown_deleted = 0
     for outcome in obs.outcomes:
         recording = outcome.recording
-        count += len(recording.kinds(DELETED, UNCHANGED, LISTING))
+        count += recording.unchanged + recording.deleted + recording.listings
         for item in recording.unknown_unchanged:
             evidence.append(
                 Evidence(
@@ -782,19 +806,20 @@ def markers(obs: Observations) -> CheckResult:
             f"{_plural(unknown_deleted, 'Deleted marker')} named a document that was never "
             "stored (harmless for a tombstone the source reports; suspicious otherwise)"
         )
-    if obs.lists_source and not obs.full.recording.kinds(LISTING) and obs.full.succeeded:
+    if obs.lists_source and not obs.full.recording.listings and obs.full.succeeded:
         notes.append(
             "it declares lists_source but its full read yields no ListingComplete: the engine "
             "tracks every id for nothing, and deletions are never swept"
         )
     if evidence:
+        grouped = _once_each(evidence, len(obs.outcomes))
         return _failed(
             "markers",
-            f"{_plural(len(evidence), 'marker')} about documents that do not exist or "
+            f"{_plural(len(grouped), 'marker')} about documents that do not exist or "
             "that the engine refuses",
-            evidence,
+            grouped,
             notes=notes,
-            total=len(evidence),
+            total=len(grouped),
         )
     if not count:
         return _not_applicable(
@@ -809,39 +834,28 @@ def markers(obs: Observations) -> CheckResult:
 
 
 def close(obs: Observations) -> CheckResult:
-    problems: dict[str, tuple[Evidence, list[str]]] = {}
+    found: list[Evidence] = []
+    failing: set[str] = set()
     for outcome in obs.outcomes:
         recording = outcome.recording
-        found: list[tuple[str, BaseException | None]] = []
+        problems: list[tuple[str, BaseException | None]] = []
         if recording.close_calls == 0:
-            found.append(("close() was not called", None))
+            problems.append(("close() was not called", None))
         if recording.close_error is not None:
-            error = recording.close_error
-            found.append((f"close() raised {_describe(error)}", error))
+            problems.append(
+                (f"close() raised {_describe(recording.close_error)}", recording.close_error)
+            )
         if recording.iterator_close_error is not None:
             error = recording.iterator_close_error
-            found.append((f"closing its iterator raised {_describe(error)}", error))
-        for text, error in found:
-            if text not in problems:
-                problems[text] = (
-                    Evidence(text, run=recording.label, detail=connector_traceback(error)),
-                    [],
-                )
-            problems[text][1].append(recording.label)
+            problems.append((f"closing its iterator raised {_describe(error)}", error))
+        for text, error in problems:
+            failing.add(recording.label)
+            found.append(Evidence(text, run=recording.label, detail=connector_traceback(error)))
     runs = len(obs.outcomes)
-    failing = len({label for _, labels in problems.values() for label in labels})
-    if problems:
-        evidence = []
-        for evidence_item, labels in problems.values():
-            times = f" (in {len(labels)} of {runs} runs)" if len(labels) > 1 else ""
-            evidence.append(
-                Evidence(
-                    evidence_item.text + times,
-                    run=evidence_item.run,
-                    detail=evidence_item.detail,
-                )
-            )
-        return _failed("close", f"close() failed after {failing} of {runs} runs", evidence)
+    if found:
+        return _failed(
+            "close", f"close() failed after {len(failing)} of {runs} runs", _once_each(found, runs)
+        )
     return _passed("close", f"close() was called after each of {runs} runs and returned")
 
 

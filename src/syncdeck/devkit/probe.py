@@ -32,6 +32,7 @@ DELETED = "deleted"
 UNCHANGED = "unchanged"
 LISTING = "listing complete"
 OTHER = "other"
+MAX_KEPT = 1000  # problem items kept per kind and run (the checks show ten)
 
 
 class InjectedFault(RuntimeError):
@@ -79,12 +80,19 @@ class Recording:
     """Everything one probed run saw."""
 
     label: str
+    keep_items: bool = False  # every item (the full read); other runs keep counts only
+    watched: frozenset[str] = frozenset()  # ids to count when delivered again as documents
     since: datetime | None = None
     cursor: str | None = None  # the cursor the engine handed over
     called: bool = False
     items: list[Item] = field(default_factory=list)
+    positions: int = 0  # items yielded
     documents: int = 0
     checkpoints: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    listings: int = 0
+    redelivered: set[str] = field(default_factory=set)  # ``watched`` ids yielded again
     lists_source: bool = False
     stopped_at: int | None = None  # the position at which the planned stop was applied
     exhausted: bool = False  # the connector's iterator ran to its end
@@ -99,10 +107,17 @@ class Recording:
     undeclared_listing: list[Item] = field(default_factory=list)  # no lists_source
 
     def kinds(self, *kinds: str) -> list[Item]:
+        """The items of those kinds (kept for the full read only)."""
         return [item for item in self.items if item.kind in kinds]
 
-    def document_ids(self) -> list[str]:
-        return [i.doc_id for i in self.items if i.kind == DOCUMENT and i.id_ok and i.doc_id]
+    def note(self, found: list[Item], item: Item) -> None:
+        """Keep a problem item, up to a bound (a run may repeat one mistake a million times)."""
+        if len(found) < MAX_KEPT:
+            found.append(item)
+
+    def leak(self, leak: Leak) -> None:
+        if len(self.leaks) < MAX_KEPT:
+            self.leaks.append(leak)
 
 
 class Probe(BaseConnector):
@@ -232,6 +247,8 @@ class Probe(BaseConnector):
     ) -> None:
         recording = self.recording
         scanner = self.scanner
+        recording.positions = position
+        keep = recording.keep_items
         if kind == DOCUMENT:
             recording.documents += 1
             doc_id = item.doc_id
@@ -242,38 +259,49 @@ class Probe(BaseConnector):
             # given naive (the document holds it as UTC since), or assigned naive later
             if isinstance(stamp, datetime) and (given_naive(item) or stamp.utcoffset() is None):
                 naive = stamp.replace(tzinfo=None)
-            recording.items.append(Item(position, kind, shown, id_ok, naive=naive))
+            if keep:
+                recording.items.append(Item(position, kind, shown, id_ok, naive=naive))
             if id_ok:
                 yielded.add(doc_id)
+                if doc_id in recording.watched:
+                    recording.redelivered.add(doc_id)
             if scanner:
                 for name in scanner.document_fields(item):
-                    recording.leaks.append(Leak(f"the {name} of document {shown!r}", position))
+                    recording.leak(Leak(f"the {name} of document {shown!r}", position))
         elif kind == CHECKPOINT:
             recording.checkpoints += 1
-            recording.items.append(Item(position, kind, cursor=item.cursor))
+            if keep:
+                recording.items.append(Item(position, kind, cursor=item.cursor))
             if scanner and scanner.found_in(item.cursor):
-                recording.leaks.append(Leak("a checkpoint cursor", position))
+                recording.leak(Leak("a checkpoint cursor", position))
         elif kind in (DELETED, UNCHANGED):
             doc_id = item.doc_id
             id_ok = isinstance(doc_id, str) and bool(doc_id)
             shown = doc_id if isinstance(doc_id, str) else repr(doc_id)
             record = Item(position, kind, shown, id_ok)
-            recording.items.append(record)
+            if keep:
+                recording.items.append(record)
+            if kind == UNCHANGED:
+                recording.unchanged += 1
+            else:
+                recording.deleted += 1
             if id_ok and doc_id not in known and doc_id not in yielded:
-                target = (
+                unknown = (
                     recording.unknown_unchanged if kind == UNCHANGED else recording.unknown_deleted
                 )
-                target.append(record)
+                recording.note(unknown, record)
             if kind == UNCHANGED and id_ok:
                 yielded.add(doc_id)
             if scanner and scanner.found_in(doc_id):
-                recording.leaks.append(Leak(f"the id of a {kind} marker", position))
+                recording.leak(Leak(f"the id of a {kind} marker", position))
         elif kind == LISTING:
+            recording.listings += 1
             record = Item(position, kind)
-            recording.items.append(record)
+            if keep:
+                recording.items.append(record)
             if not recording.lists_source:
-                recording.undeclared_listing.append(record)
-        else:
+                recording.note(recording.undeclared_listing, record)
+        elif keep:
             recording.items.append(Item(position, kind, type_name=type(item).__name__))
 
     def close(self) -> None:

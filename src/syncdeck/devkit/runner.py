@@ -202,7 +202,13 @@ class _Runner:
             delete_limit=self.options.delete_limit,
         )
 
-    def run(self, workspace: Workspace, label: str, stop: Stop | None = None) -> RunOutcome:
+    def run(
+        self,
+        workspace: Workspace,
+        label: str,
+        stop: Stop | None = None,
+        watched: frozenset[str] = frozenset(),
+    ) -> RunOutcome:
         if self.abort is not None and self.abort.is_set():
             raise CheckCancelled("the check was cancelled")
         if self.progress is not None:
@@ -214,6 +220,7 @@ class _Runner:
             abort=self.abort,
             scanner=self.scanner,
             clock=self.clock,
+            watched=watched,
         )
         self.outcomes.append(outcome)
         return outcome
@@ -283,7 +290,7 @@ class _Runner:
                 number, checkpoint.position, checkpoint.cursor, list(covered), partial
             )
             if partial.recording.stopped_at is not None:
-                trial.resumed = self.run(trial_ws, label)
+                trial.resumed = self.run(trial_ws, label, watched=frozenset(covered))
             self._settle(trial, trial_ws, connector_id)
             obs.resumes.append(trial)
 
@@ -313,7 +320,12 @@ class _Runner:
         if self.progress is not None:
             self.progress("full read", 0, self.planned)
         outcome = workspace.run(
-            first, "full read", abort=self.abort, scanner=self.scanner, clock=self.clock
+            first,
+            "full read",
+            abort=self.abort,
+            scanner=self.scanner,
+            clock=self.clock,
+            keep_items=True,
         )
         self.outcomes.append(outcome)
         return outcome

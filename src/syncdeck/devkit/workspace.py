@@ -92,9 +92,12 @@ class Workspace:
         abort: threading.Event | None = None,
         scanner: SecretScanner | None = None,
         clock: Callable[[], float] = time.monotonic,
+        keep_items: bool = False,
+        watched: frozenset[str] = frozenset(),
     ) -> RunOutcome:
-        """Run ``connector`` once, from this workspace's checkpoint."""
-        recording = Recording(label)
+        """Run ``connector`` once, from this workspace's checkpoint. ``keep_items`` keeps a
+        record of every item (else counts); ``watched`` ids are counted when delivered."""
+        recording = Recording(label, keep_items=keep_items, watched=watched)
         cancel = threading.Event()
         probe = Probe(connector, recording, cancel=cancel, stop=stop, abort=abort, scanner=scanner)
         events: list[SyncEvent] = []
