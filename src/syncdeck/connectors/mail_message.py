@@ -7,16 +7,18 @@ below catch Exception and fall back to what can still be read.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import email
 import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime
 from email import policy
-from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
+from email.header import Header, decode_header, make_header
+from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import Any, cast
+from typing import Any
 
 from syncdeck.connectors.html_text import html_to_text
 from syncdeck.core.documents import Document, as_utc
@@ -36,8 +38,12 @@ def message_document(
     ``fallback_time`` gives the delivery time, used when the Date header is missing or
     unreadable; ``location`` goes into metadata (a Maildir key; not an mbox index, which
     shifts when the file is compacted and would make every later message look edited).
+
+    The message is parsed with the ``compat32`` policy, whose headers are plain strings:
+    the few headers a document needs are decoded here. The ``default`` policy builds a
+    parsed header object on every access, which cost ten times the rest of the work.
     """
-    msg = cast(EmailMessage, email.message_from_bytes(raw, policy=policy.default))
+    msg = email.message_from_bytes(raw, policy=policy.compat32)
     own_ids = _ids(_raw_header(msg, "Message-ID"))
     doc_id = own_ids[0] if own_ids else "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
     references = _ids(_raw_header(msg, "References"))
@@ -46,11 +52,12 @@ def message_document(
     metadata: dict[str, Any] = dict(location or {})
     if in_reply_to:
         metadata["in_reply_to"] = in_reply_to[0]
-    attachments = _attachments(msg)
+    parts = [part for part in msg.walk() if not part.is_multipart()]
+    attachments = _attachments(parts)
     if attachments:
         metadata["attachments"] = attachments
     defects = sorted({type(d).__name__ for part in msg.walk() for d in part.defects})
-    content = _body(msg)
+    content = _body(msg, parts)
     date = _date(msg)
     if date is None:
         defects.append("UnparsableDate")
@@ -71,23 +78,48 @@ def message_document(
 
 
 def _raw_header(msg: Message, name: str) -> str:
-    for key, value in msg.raw_items():
-        if key.lower() == name.lower():
-            return " ".join(str(value).split())
-    return ""
+    """A header's text unfolded; bytes that were not ASCII are read as UTF-8."""
+    values = msg.get_all(name)
+    if not values:
+        return ""
+    return " ".join(_text(values[0]).split())
+
+
+def _text(value: Any) -> str:
+    """A compat32 header value as text: a str (with undecodable bytes escaped by the
+    parser) or a Header object holding raw 8-bit bytes."""
+    if isinstance(value, Header):
+        chunks = []
+        for chunk, charset in decode_header(value):
+            if isinstance(chunk, bytes):
+                chunk = chunk.decode(_codec(charset) or "utf-8", errors="replace")
+            chunks.append(chunk)
+        return "".join(chunks)
+    text = str(value)
+    if not text.isascii():
+        with contextlib.suppress(UnicodeError):
+            text = text.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+    return text
+
+
+def _codec(charset: str | None) -> str | None:
+    if not charset or charset == "unknown-8bit":
+        return None
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return None
 
 
 def _header(msg: Message, name: str) -> str:
     """A header decoded (RFC 2047 words included), or its raw text if it will not parse."""
+    raw = _raw_header(msg, name)
+    if "=?" not in raw:
+        return raw
     try:
-        value = msg.get(name)
-        return "" if value is None else " ".join(str(value).split())
+        return " ".join(str(make_header(decode_header(raw))).split())
     except Exception:
-        raw = _raw_header(msg, name)
-        try:
-            return str(make_header(decode_header(raw)))
-        except Exception:
-            return raw
+        return raw
 
 
 def _ids(text: str) -> list[str]:
@@ -99,12 +131,11 @@ def _ids(text: str) -> list[str]:
 
 
 def _addresses(msg: Message, name: str) -> list[str]:
-    found: list[str] = []
+    values = [_text(value) for value in msg.get_all(name) or []]
     try:
-        for header in msg.get_all(name) or []:
-            found.extend(address.addr_spec for address in header.addresses)
+        found = [addr for _, addr in getaddresses(values)]
     except Exception:
-        found = [addr for _, addr in getaddresses([_raw_header(msg, name)])]
+        return []
     return [addr for addr in found if addr and addr != "<>"]
 
 
@@ -119,42 +150,37 @@ def _date(msg: Message) -> datetime | None:
 
 
 def _part_text(part: Message) -> str:
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-    except Exception:
-        pass
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
-        return ""
-    charset = part.get_content_charset() or "utf-8"
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ""
+    charset = _codec(part.get_content_charset()) or "utf-8"
+    return payload.decode(charset, errors="replace")
+
+
+def _is_attachment(part: Message) -> bool:
     try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:
-        return payload.decode("utf-8", errors="replace")
+        return part.get_content_disposition() == "attachment"
+    except Exception:
+        return False
 
 
-def _body(msg: EmailMessage) -> str:
-    """The text/plain body, else the HTML body reduced to text."""
-    for preference in ("plain", "html"):
-        try:
-            part = msg.get_body(preferencelist=(preference,))
-        except Exception:
-            part = None
-        if part is not None:
-            text = _part_text(part)
-            return html_to_text(text).text if preference == "html" else text.strip()
+def _body(msg: Message, parts: list[Message]) -> str:
+    """The text/plain body, else the HTML body reduced to text: the first inline part of
+    that type, as ``EmailMessage.get_body`` picks it for a plain or an alternative mail."""
+    for subtype in ("plain", "html"):
+        for part in parts:
+            if part.get_content_type() == f"text/{subtype}" and not _is_attachment(part):
+                text = _part_text(part)
+                return html_to_text(text).text if subtype == "html" else text.strip()
     if not msg.is_multipart() and msg.get_content_maintype() == "text":
         return _part_text(msg).strip()
     return ""
 
 
-def _attachments(msg: Message) -> list[dict[str, Any]]:
+def _attachments(parts: list[Message]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in parts:
         try:
             filename = part.get_filename()
             disposition = part.get_content_disposition()
@@ -165,7 +191,7 @@ def _attachments(msg: Message) -> list[dict[str, Any]]:
         payload = part.get_payload(decode=True)
         found.append(
             {
-                "filename": filename or "",
+                "filename": _text(filename) if filename else "",
                 "content_type": part.get_content_type(),
                 "size": len(payload) if isinstance(payload, bytes) else 0,
             }

@@ -18,6 +18,7 @@ from typing import Any
 
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.counters import RunCounts
+from syncdeck.core.describe import describe_error
 from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
 from syncdeck.core.errors import DeletionsHeld, SyncdeckError
 from syncdeck.core.events import (
@@ -342,7 +343,7 @@ class _Run:
             else:
                 _log_failure(self.connector, "storing the documents held at failure also failed")
         secrets = getattr(self.connector, "secret_values", ())
-        message = _describe(error) if status is RunStatus.FAILED else None
+        message = describe_error(error) if status is RunStatus.FAILED and error else None
         if secrets:
             message = redact_text(message, secrets) if message else message
             trace = redact_text(trace, secrets) if trace else trace
@@ -665,10 +666,3 @@ def _stop_blocked_runs(ref: weakref.ReferenceType[SyncEngine]) -> None:
 
 def _format_trace(error: BaseException | None) -> str | None:
     return "".join(tb_module.format_exception(error)) if error is not None else None
-
-
-def _describe(error: BaseException | None) -> str | None:
-    if error is None:
-        return None
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__

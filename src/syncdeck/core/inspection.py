@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from syncdeck.core.connector import BaseConnector
+from syncdeck.core.describe import describe_error
 from syncdeck.core.documents import (
     Checkpoint,
     Deleted,
@@ -184,7 +185,7 @@ class _Recorder:
             self.warn(f"item {index}: a sync would reject {doc.doc_id!r}: {reason}")
 
     def fail(self, exc: BaseException) -> None:
-        self.report.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        self.report.error = describe_error(exc)
         self.report.traceback = "".join(traceback.format_exception(exc))
         after = f"after item {self._index}" if self._index else "before its first item"
         self.warn(f"item {self._index + 1}: the connector raised {self.report.error} ({after})")

@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from syncdeck.core.describe import describe_error
 from syncdeck.devkit.probe import (
     CHECKPOINT,
     DELETED,
@@ -843,11 +844,11 @@ def close(obs: Observations) -> CheckResult:
             problems.append(("close() was not called", None))
         if recording.close_error is not None:
             problems.append(
-                (f"close() raised {_describe(recording.close_error)}", recording.close_error)
+                (f"close() raised {describe_error(recording.close_error)}", recording.close_error)
             )
         if recording.iterator_close_error is not None:
             error = recording.iterator_close_error
-            problems.append((f"closing its iterator raised {_describe(error)}", error))
+            problems.append((f"closing its iterator raised {describe_error(error)}", error))
         for text, error in problems:
             failing.add(recording.label)
             found.append(Evidence(text, run=recording.label, detail=connector_traceback(error)))
@@ -909,11 +910,6 @@ def _error_leaks(obs: Observations) -> Iterable[tuple[str, str]]:
                 yield (f"the message of {what}", recording.label)
             elif scanner.found_in(text):
                 yield (f"the traceback of {what}", recording.label)
-
-
-def _describe(error: BaseException) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 CHECKS: tuple[Callable[[Observations], CheckResult], ...] = (

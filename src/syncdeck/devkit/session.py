@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from syncdeck.core.describe import describe_error
 from syncdeck.core.errors import ConfigError, SyncdeckError
 from syncdeck.core.inspection import InspectReport, inspect_connector
 from syncdeck.core.redaction import secret_values
@@ -81,11 +82,8 @@ def failure_of(error: BaseException) -> LoadFailure:
             if not frame.filename.startswith(_SYNCDECK) and not frame.filename.startswith("<frozen")
         ]
     )
-    text = str(error)
-    if isinstance(error, SyncdeckError):  # written for the reader already
-        message = text
-    else:
-        message = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    # a syncdeck error is written for the reader already
+    message = str(error) if isinstance(error, SyncdeckError) else describe_error(error)
     return LoadFailure(message, "".join(shown.format()).rstrip())
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.counters import RunCounts
+from syncdeck.core.describe import describe_error
 from syncdeck.core.engine import SyncEngine
 from syncdeck.core.events import RunFinished, RunStarted, RunStatus, SyncEvent
 from syncdeck.core.pipeline import IngestionPipeline
@@ -59,8 +60,7 @@ class RunOutcome:
         if self.message:
             return self.message
         if self.error is not None:
-            text = str(self.error)
-            return f"{type(self.error).__name__}: {text}" if text else type(self.error).__name__
+            return describe_error(self.error)
         return f"the run ended {self.status.value}"
 
 
