@@ -19,10 +19,11 @@ from syncdeck.app.paths import (
     STORE_DB_NAME,
     ensure_data_dir,
     locate_config,
+    open_to_others,
     resolve_data_dir,
 )
 from syncdeck.app.suggest import did_you_mean
-from syncdeck.core.errors import UnknownConnectorError
+from syncdeck.core.errors import SyncdeckError, UnknownConnectorError
 from syncdeck.core.redaction import redact_text
 
 if TYPE_CHECKING:
@@ -86,6 +87,9 @@ class AppContext:
         self.lease_timeout = config.defaults.lease_timeout
         self.specs: dict[str, ConnectorSpec] = dict(config.specs)
         self._registry: ConnectorRegistry | None = None
+        self._problems: dict[str, str | None] = {}
+        # what a front end should tell the operator once (a data folder open to others)
+        self.warnings: list[str] = []
         self._secrets: list[str] | None = None
         self.store: KnowledgeStore = KnowledgeStore(data_dir / STORE_DB_NAME)
         try:
@@ -147,18 +151,32 @@ class AppContext:
         return connector
 
     def problem(self, connector_id: str) -> str | None:
-        """Why a configured connector cannot be built (unknown type or key, a bad
-        parameter value), masked; None when it builds. The instance built to tell is
-        closed at once: constructors check, ``sync`` does the I/O."""
-        from syncdeck.app.wording import error_text
+        """Why a configured connector cannot be built (an unknown type or parameter, a
+        connector file that does not load...), or None when it can: what a sync of it
+        would fail on before it started. Built once per context."""
+        if connector_id not in self._problems:
+            try:
+                connector = self.build(connector_id)
+            except SyncdeckError as exc:
+                self._problems[connector_id] = str(exc)
+            else:
+                self._problems[connector_id] = None
+                with contextlib.suppress(Exception):
+                    connector.close()
+        return self._problems[connector_id]
 
+    def check_cursor(self, connector_id: str, cursor: str | None) -> None:
+        """Raise the connector's own error when it could not resume from ``cursor``
+        (``BaseConnector.check_cursor``): a cursor typed by hand is checked before it is
+        saved."""
+        if cursor is None:
+            return
+        connector = self.build(connector_id)
         try:
-            connector = self.build(connector_id)
-        except Exception as exc:
-            return self.redact(error_text(exc))
-        with contextlib.suppress(Exception):  # closing one that never ran: nothing to say
-            connector.close()
-        return None
+            connector.check_cursor(cursor)
+        finally:
+            with contextlib.suppress(Exception):
+                connector.close()
 
     def secret_values(self) -> list[str]:
         if self._secrets is None:
@@ -191,4 +209,8 @@ def open_context(
     """Load the configuration, create the data directory (0700) and open the databases."""
     loaded = load_app_config(config, environ=environ)
     directory = ensure_data_dir(resolve_data_dir(data_dir, environ, demo=loaded.path is None))
-    return AppContext(loaded, directory)
+    context = AppContext(loaded, directory)
+    warning = open_to_others(directory)
+    if warning is not None:
+        context.warnings.append(warning)
+    return context

@@ -75,17 +75,21 @@ class MailboxConnector(BaseConnector):
     def describe(self) -> str:
         return f"{self.format} {self.path}"
 
+    def check_cursor(self, cursor: str) -> None:
+        if self.format == "mbox":
+            decode_cursor(cursor, connector=TYPE, example='{"count": 12}', count=int)
+        else:
+            decode_cursor(
+                cursor, connector=TYPE, example='{"key": "1714550400.M1P2.host"}', key=str
+            )
+
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
+        if cursor is not None:
+            self.check_cursor(cursor)  # a hand-edited cursor of another shape is reported
         if self.format == "mbox":
-            if cursor is not None:
-                decode_cursor(cursor, connector=TYPE, example='{"count": 12}', count=int)
             yield from self._sync_mbox(source)
         else:
-            if cursor is not None:
-                decode_cursor(
-                    cursor, connector=TYPE, example='{"key": "1714550400.M1P2.host"}', key=str
-                )
             yield from self._sync_maildir(source)
 
     def _sync_mbox(self, source: str) -> Iterator[SyncItem]:

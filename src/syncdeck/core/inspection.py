@@ -25,6 +25,7 @@ from syncdeck.core.documents import (
     ListingComplete,
     Progress,
     Unchanged,
+    given_naive,
 )
 
 PREVIEW_CHARS = 160
@@ -61,6 +62,15 @@ class InspectReport:
     @property
     def ok(self) -> bool:
         return self.error is None and not self.timed_out and not self.fatal
+
+    @property
+    def ending(self) -> str:
+        """How the dry run ended, in words, for front ends."""
+        if self.timed_out:
+            return "timed out waiting for the connector"
+        if self.error:
+            return "the connector raised an error"
+        return "the connector ended" if self.exhausted else "stopped at the document limit"
 
 
 def _preview(text: Any) -> str:
@@ -166,7 +176,7 @@ class _Recorder:
             else:
                 self._seen[key] = index
         if isinstance(doc.timestamp, datetime) and (
-            getattr(doc, "_given_naive", False) or doc.timestamp.utcoffset() is None
+            given_naive(doc) or doc.timestamp.utcoffset() is None
         ):
             shown = doc.timestamp.replace(tzinfo=None).isoformat()
             self.warn(
