@@ -252,6 +252,15 @@ class LiveRuns:
                     )
             self._set(replace(view, phase=Phase.ENDED, outcome=outcome))
 
+    def forget(self, connector_id: str) -> None:
+        """Drop what the fold holds of a connector (its state was removed): it shows as
+        never run until it runs again."""
+        with self._lock:
+            view = self._views.pop(connector_id, None)
+            if view is not None and view.run_id is not None:
+                self._own_runs.discard(view.run_id)
+            self._changed.add(connector_id)
+
     def _move(self, connector_id: str, phase: Phase) -> None:
         with self._lock:
             view = self._views.get(connector_id) or LiveRun(connector_id, phase)
@@ -279,7 +288,7 @@ class LiveRuns:
         """The views that changed since the last call (each connector once)."""
         with self._lock:
             changed, self._changed = self._changed, set()
-            return {cid: self._views[cid] for cid in changed}
+            return {cid: self._views[cid] for cid in changed if cid in self._views}
 
     def owns(self, run_id: int) -> bool:
         """True for a run this process started (its record in the state database is a

@@ -13,7 +13,7 @@ from textual.binding import Binding
 
 @dataclass(frozen=True)
 class MainAction:
-    key: str  # Textual key name(s), as in a Binding
+    key: str  # Textual key name(s), as in a Binding; empty: the palette only
     action: str  # an action of the main screen, or "app.<name>"
     label: str = ""  # in the footer; empty keeps it out of the footer
     title: str = ""  # in the command palette; empty keeps it out of the palette
@@ -30,7 +30,9 @@ class MainAction:
         )
 
     def key_shown(self, app: App[Any]) -> str:
-        """The key as the help screen and the palette show it."""
+        """The key as the help screen and the palette show it ("palette" without one)."""
+        if not self.key:
+            return "palette"
         return self.key_display or app.get_key_display(self.binding())
 
 
@@ -45,15 +47,13 @@ MAIN_ACTIONS: tuple[MainAction, ...] = (
     ),
     MainAction(
         "c", "cancel", "Cancel", "Cancel selected run",
-        "cancel the selected run (its checkpoint is saved), or take it off the queue",
+        "cancel the selected run (its checkpoint is saved), or take it off the queue; "
+        "again, once its connector has ignored the cancel for 10 s, abandon the run",
     ),
     MainAction(
-        "r", "reset", "Reset", "Reset checkpoint",
-        "reset the checkpoint: the next sync starts from the beginning",
-    ),
-    MainAction("e", "edit_cursor", "Cursor", "Edit cursor", "edit the saved cursor"),
-    MainAction(
-        "u", "undo", "Undo", "Undo checkpoint change", "undo the last reset or cursor edit"
+        "f", "search", "Search", "Search documents",
+        "search the synced documents (BM25): filter by source, type, author and time; "
+        "Enter opens a document",
     ),
     MainAction(
         "h", "history", "History", "Run history", "run history of the selected connector"
@@ -61,6 +61,35 @@ MAIN_ACTIONS: tuple[MainAction, ...] = (
     MainAction(
         "i", "inspect", "Inspect", "Inspect connector (dry run)",
         "inspect: a dry run of the first documents, writing nothing",
+    ),
+    MainAction(
+        "x", "quarantine", "Rejected", "Rejected documents",
+        "the selected connector's quarantine: each rejected document, why, and its payload",
+    ),
+    MainAction(
+        "r", "reset", "", "Reset checkpoint",
+        "reset the checkpoint: the next sync starts from the beginning",
+    ),
+    MainAction("e", "edit_cursor", "", "Edit cursor", "edit the saved cursor"),
+    MainAction(
+        "u", "undo", "", "Undo checkpoint change", "undo the last reset or cursor edit"
+    ),
+    MainAction(
+        "D", "apply_deletes", "", "Apply held deletions",
+        "apply the deletions the deletion guard held back (asks first, says how many)",
+        key_display="shift+d",
+    ),
+    MainAction(
+        "", "abandon", "", "Force-stop run",
+        "abandon a run whose connector does not answer a cancel (asks first)",
+    ),
+    MainAction(
+        "", "release", "", "Release lease",
+        "free the lease of a run whose process is stuck or gone (asks first, says who holds it)",
+    ),
+    MainAction(
+        "", "forget", "", "Forget connector",
+        "delete the connector's documents, checkpoint, history and quarantine (asks first)",
     ),
     MainAction(
         "slash", "filter", "", "Filter connectors", "filter the list (Escape clears)",
@@ -80,4 +109,4 @@ MAIN_ACTIONS: tuple[MainAction, ...] = (
 
 
 def main_bindings() -> list[Binding]:
-    return [action.binding() for action in MAIN_ACTIONS]
+    return [action.binding() for action in MAIN_ACTIONS if action.key]
