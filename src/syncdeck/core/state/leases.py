@@ -62,15 +62,25 @@ class LiveRuns:
 LIVE = LiveRuns()
 
 
-def is_stale(run: RunRecord, lease_timeout: float | None) -> bool:
+def is_stale(run: RunRecord, lease_timeout: float | None, *, age: float | None = None) -> bool:
     """Whether a running lease's holder is gone: a dead pid (or a finished run of ours)
-    on this host at once, another host's once its heartbeat is older than the timeout."""
+    on this host at once, another host's once its heartbeat is older than the timeout.
+
+    ``age`` is the heartbeat's age by the database server's clock where there is one
+    (PostgreSQL: hosts' clocks disagree); else this host's clock judges it."""
     if run.host == HOST:
         if run.pid == os.getpid():
             return run.run_id not in LIVE
         return not pid_alive(run.pid)
     timeout = DEFAULT_LEASE_TIMEOUT if lease_timeout is None else lease_timeout
-    return (utcnow() - run.heartbeat).total_seconds() > timeout
+    if age is None:
+        age = (utcnow() - run.heartbeat).total_seconds()
+    return age > timeout
+
+
+def abandoned_note(holder: RunRecord) -> str:
+    """What a run row whose lease was taken over says about it."""
+    return f"its process ({holder.holder}) stopped without finishing; lease taken over"
 
 
 def running(conn: sqlite3.Connection, connector_id: str) -> list[RunRecord]:
@@ -101,7 +111,7 @@ def take_over_stale(
             (
                 RunStatus.ABANDONED.value,
                 iso(now),
-                f"its process ({holder.holder}) stopped without finishing; lease taken over",
+                abandoned_note(holder),
                 holder.run_id,
             ),
         )

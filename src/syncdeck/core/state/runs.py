@@ -47,29 +47,25 @@ def open_run(
         notice = checkpoints.store_mismatch(recorded, current, store, documents)
     store_id = store.store_id if store is not None else None
     generation = store.generation if store is not None else 0
-    if current is None:
+    state, action = checkpoints.settle(current, notice, store, documents)
+    if action == "insert":
         conn.execute(
             "INSERT INTO sync_state (connector_id, items_synced, updated_at, store_id, "
             "store_generation) VALUES (?, ?, ?, ?, ?)",
             (connector_id, documents, iso(started), store_id, generation),
         )
-        state = CheckpointRow(documents, None, None, None)
-    elif notice is not None:
+    elif action == "drop":
         conn.execute(
             "UPDATE sync_state SET cursor=NULL, last_sync=NULL, items_synced=?, store_id=?, "
             "store_generation=?, updated_at=? WHERE connector_id=?",
             (documents, store_id, generation, iso(started), connector_id),
         )
-        state = CheckpointRow(documents, None, None, current.error)
-    elif store is not None:
+    elif action == "adopt":
         conn.execute(
             "UPDATE sync_state SET items_synced=?, store_id=?, store_generation=? "
             "WHERE connector_id=?",
             (documents, store_id, generation, connector_id),
         )
-        state = CheckpointRow(documents, current.cursor, current.last_sync, current.error)
-    else:
-        state = current
     cur = conn.execute(
         "INSERT INTO sync_runs (connector_id, status, started_at, heartbeat, pid, host, "
         "since, cursor_start, cursor_end, items_synced, notice) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
