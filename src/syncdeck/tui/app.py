@@ -126,7 +126,10 @@ class SyncdeckApp(App[int]):
         self.bridge = EventBridge(self.clock, redact=getattr(context, "redact", None))
         self.scheduler = SyncScheduler(getattr(context, "max_concurrent", 4))
         self.poller = StatePoller(
-            context.engine.states, self._deliver_states, interval=poll_interval
+            context.engine.states,
+            self._deliver_states,
+            interval=poll_interval,
+            changes=getattr(context.engine, "changes", None),
         )
         self.states: dict[str, ConnectorState] = {}
         self.overviews: dict[str, Overview] = {}

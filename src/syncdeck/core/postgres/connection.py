@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from syncdeck.core.database import Role
 from syncdeck.core.errors import (
     DatabaseError,
+    DatabaseLockedError,
     DatabaseReadOnlyError,
     DatabaseUnavailableError,
     SyncdeckError,
@@ -128,6 +129,12 @@ def translate(exc: BaseException, server: Server, role: Role) -> DatabaseError:
             label,
             f"the {what}'s statement was cancelled by the server (statement timeout or an "
             f"operator: {text}); what was committed is kept, run again",
+        )
+    if isinstance(exc, errors.LockNotAvailable):
+        return DatabaseLockedError(
+            label,
+            f"the {what} is locked by another session past the lock timeout ({text}); wait for "
+            "it or end it, and try again",
         )
     if isinstance(exc, errors.InsufficientPrivilege | errors.ReadOnlySqlTransaction):
         return DatabaseReadOnlyError(

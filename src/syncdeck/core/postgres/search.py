@@ -61,6 +61,9 @@ class _Parser:
                 self.at += 1
                 expr = f"({expr} && !!{self.term()})"
             else:
+                # FTS5 joins phrases by juxtaposition, never a parenthesised group
+                if self.tokens[self.at - 1][0] == "paren" or token[0] == "paren":
+                    raise QuerySyntaxError("a group needs AND, OR or NOT beside it")
                 expr = f"({expr} && {self.term()})"
         return expr
 
