@@ -6,11 +6,10 @@ from __future__ import annotations
 import threading
 
 import pytest
+from core.conftest import CountingConnector, make_doc
 
 from syncdeck import Document, IngestionPipeline, KnowledgeStore, SyncEngine
 from syncdeck.core.postgres.search import tsquery
-
-from core.conftest import CountingConnector, make_doc
 
 
 def test_a_batch_and_its_checkpoint_commit_together_or_not_at_all(pg_url: str) -> None:

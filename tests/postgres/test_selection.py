@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from core.conftest import CountingConnector
 from pg_cluster import PASSWORD, Cluster
 
 from syncdeck import DatabaseUnavailableError, IngestionPipeline, KnowledgeStore, SyncEngine
@@ -16,8 +17,6 @@ from syncdeck.app.config import parse_config
 from syncdeck.app.context import open_context
 from syncdeck.app.paths import DATABASE_URL_ENV, resolve_database_url
 from syncdeck.core.errors import ConfigError
-
-from core.conftest import CountingConnector
 
 CONFIG = """
 [defaults]
