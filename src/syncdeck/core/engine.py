@@ -198,7 +198,8 @@ class SyncEngine:
         return self.state.get_checkpoint(connector_id).as_dict()
 
     def states(self) -> dict[str, ConnectorState]:
-        return self.state.states()
+        """Every connector with its live run (judged by this engine's lease_timeout)."""
+        return self.state.states(self.lease_timeout)
 
     def reset_checkpoint(self, connector_id: str) -> None:
         """Start over on the next run (undoable); stored documents are kept."""

@@ -98,13 +98,17 @@ def migrate(
 
     ``progress(copied, total)`` is called after each committed chunk of documents."""
     # Opening them upgrades older files and refuses what is not a syncdeck database.
-    with KnowledgeStore(store_path) as source_store, StateStore(state_path) as source_state:
-        busy = [s.active for s in source_state.states().values() if s.active is not None]
-        if busy:
-            run = busy[0]
-            raise SyncAlreadyRunning(run.connector_id, run.run_id, run.pid, run.host)
-        store_id = source_store.store_id
-        resolved_store, resolved_state = source_store.path, source_state.path
+    with KnowledgeStore(store_path) as source_store:
+        source_state = StateStore(state_path)
+        try:
+            busy = [s.active for s in source_state.states().values() if s.active is not None]
+            if busy:
+                run = busy[0]
+                raise SyncAlreadyRunning(run.connector_id, run.run_id, run.pid, run.host)
+            store_id = source_store.store_id
+            resolved_store, resolved_state = source_store.path, source_state.path
+        finally:
+            source_state.close()
     source = sqlite3.connect(f"file:{resolved_store}?mode=ro", uri=True)
     state = sqlite3.connect(f"file:{resolved_state}?mode=ro", uri=True)
     target_store = PostgresStore(url)
@@ -112,8 +116,8 @@ def migrate(
     try:
         session = target_store.session
         resumed, last = session.run(lambda conn: _claim(conn, store_id, str(resolved_store)))
-        if last is None:  # finished before: verify only
-            return _verify(source, state, target_store, 0, True)
+        if last is None:  # finished (and verified) before; the target may have moved on
+            return _report(target_store, 0, True)
         total = source.execute("SELECT count(*) FROM documents").fetchone()[0]
         copied_before = source.execute(
             "SELECT count(*) FROM documents WHERE id <= ?", (last,)
@@ -248,10 +252,11 @@ def _verify(
         problems.append(f"documents: {documents[0]:,} in SQLite, {documents[1]:,} in PostgreSQL")
     if expected_connectors != found_connectors:
         problems.append("the per-connector document counts differ")
-    if (
-        target.store_id
-        != source.execute("SELECT value FROM store_meta WHERE key='store_id'").fetchone()[0]
-    ):
+    target_id = target.session.run(
+        lambda conn: conn.execute("SELECT value FROM store_meta WHERE key='store_id'").fetchone()
+    )[0]
+    source_id = source.execute("SELECT value FROM store_meta WHERE key='store_id'").fetchone()[0]
+    if target_id != source_id:
         problems.append("the store id was not preserved")
     if problems:
         raise MigrationError("the copy does not match its source: " + "; ".join(problems))
@@ -265,3 +270,22 @@ def _verify(
         copied_now=copied_now,
         resumed=resumed,
     )
+
+
+def _report(target: PostgresStore, copied_now: int, resumed: bool) -> MigrationReport:
+    """What the target holds now."""
+
+    def read(conn: Any) -> tuple[dict[str, int], list[int]]:
+        connectors = conn.execute(
+            "SELECT connector, documents FROM connectors WHERE documents > 0"
+        ).fetchall()
+        counts = [
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in STATE_TABLES
+        ]
+        return {c: int(n) for c, n in connectors}, counts
+
+    connectors, (checkpoints, runs, history, quarantine) = target.session.run(read)
+    return MigrationReport(
+        sum(connectors.values()), connectors, checkpoints, runs, history, quarantine,
+        copied_now, resumed,
+    )  # fmt: skip

@@ -414,7 +414,7 @@ class PostgresStateStore:
         )
         return [RejectedRecord(*row) for row in rows]
 
-    def states(self) -> dict[str, ConnectorState]:
+    def states(self, lease_timeout: float | None = None) -> dict[str, ConnectorState]:
         """Every connector with its live run (any host) and its last run."""
 
         def operation(conn: Any) -> tuple[list[Any], list[Any], list[Any]]:
@@ -435,7 +435,7 @@ class PostgresStateStore:
         active = {}
         for row in live:
             record = run_from_row(row[:-1])
-            if not leases.is_stale(record, None, age=row[-1]):
+            if not leases.is_stale(record, lease_timeout, age=row[-1]):
                 active[record.connector_id] = record
         by_id = {row[0]: row for row in saved}
         result: dict[str, ConnectorState] = {}

@@ -213,7 +213,9 @@ def rejected(conn: sqlite3.Connection, connector_id: str, limit: int) -> list[Re
     ]
 
 
-def states(conn: sqlite3.Connection) -> dict[str, ConnectorState]:
+def states(
+    conn: sqlite3.Connection, lease_timeout: float | None = None
+) -> dict[str, ConnectorState]:
     """Every connector the state database knows, with its live run and its last run."""
     saved = conn.execute(
         "SELECT connector_id, items_synced, cursor, last_sync, error FROM sync_state"
@@ -224,7 +226,7 @@ def states(conn: sqlite3.Connection) -> dict[str, ConnectorState]:
     ).fetchall()
     live = conn.execute(f"SELECT {RUN_COLUMNS} FROM sync_runs WHERE status='running'").fetchall()
     last_runs = {r.connector_id: r for r in map(run_from_row, latest)}
-    active = {r.connector_id: r for r in map(run_from_row, live) if not is_stale(r, None)}
+    active = {r.connector_id: r for r in map(run_from_row, live) if not is_stale(r, lease_timeout)}
     by_id = {row[0]: row for row in saved}
     result: dict[str, ConnectorState] = {}
     for connector_id in dict.fromkeys([*by_id, *last_runs]):

@@ -208,5 +208,5 @@ class StateStore:
     def rejected(self, connector_id: str, limit: int = 100) -> list[RejectedRecord]:
         return self._read(lambda conn: runs.rejected(conn, connector_id, limit))
 
-    def states(self) -> dict[str, ConnectorState]:
-        return self._read(runs.states)
+    def states(self, lease_timeout: float | None = None) -> dict[str, ConnectorState]:
+        return self._read(lambda conn: runs.states(conn, lease_timeout))
