@@ -94,7 +94,7 @@ def test_another_hosts_lease_holds_until_stale_by_the_servers_clock(
                     "500",
                     "--lease-timeout",
                     "3",
-                ],  # fmt: skip
+                ],
                 capture_output=True,
                 text=True,
                 timeout=60,
