@@ -77,6 +77,11 @@ class PostgresStateStore:
         return f"PostgresStateStore({self.server.masked_url!r})"
 
     @property
+    def session(self) -> Session:
+        """The connection (``session.retry_for``: how long a lost connection is retried)."""
+        return self._session
+
+    @property
     def closed(self) -> bool:
         return self._session.closed
 
