@@ -47,6 +47,16 @@ def pg_url(pg_cluster: Cluster) -> str:
     return pg_cluster.url(pg_cluster.new_database())
 
 
+DECK_TABLES = (
+    "documents",
+    "connectors",
+    "sync_state",
+    "sync_runs",
+    "checkpoint_history",
+    "rejected_documents",
+)
+
+
 @dataclass
 class Backend:
     """Where a test's knowledge store and state live: two SQLite files, or one PostgreSQL
@@ -56,6 +66,7 @@ class Backend:
     folder: Path
     cluster: Cluster | None = None
     _count: int = 0
+    _database: str | None = None
 
     def fresh(self) -> tuple[str, str]:
         self._count += 1
@@ -63,7 +74,15 @@ class Backend:
             folder = self.folder / f"deck{self._count}"
             folder.mkdir()
             return str(folder / "knowledge.db"), str(folder / "state.db")
-        url = self.cluster.url(self.cluster.new_database())
+        if self._database is None:
+            self._database = self.cluster.new_database()
+        else:  # emptied in place, with a new store id: much faster than a new database
+            self.cluster.admin(
+                f"TRUNCATE {', '.join(DECK_TABLES)} RESTART IDENTITY",
+                "UPDATE store_meta SET value = md5(random()::text)",
+                dbname=self._database,
+            )
+        url = self.cluster.url(self._database)
         return url, url
 
     @property
