@@ -13,7 +13,7 @@ import time
 
 from common import Row  # this folder is on sys.path: run.py is run as a script
 
-BENCHMARKS = ["ingest", "engine_overhead", "resync", "memory", "startup", "ui_load"]
+BENCHMARKS = ["ingest", "engine_overhead", "resync", "memory", "startup", "ui_load", "postgres"]
 
 
 def main() -> int:

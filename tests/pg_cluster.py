@@ -15,12 +15,14 @@ from pathlib import Path
 
 ROLE = "deck"
 PASSWORD = "pw-Zq8!secret"  # a test secret: every message must mask it
-CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/pgsql/bin")
+CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/local/pgsql/bin")
 
 
 def find_bindir() -> Path | None:
+    """PostgreSQL 15 as Debian installs it, else any installed version, else PATH."""
     explicit = os.environ.get("SYNCDECK_PG_BINDIR")
-    for candidate in ([explicit] if explicit else []) + list(CANDIDATES):
+    others = sorted(str(p) for p in Path("/usr/lib/postgresql").glob("*/bin"))
+    for candidate in ([explicit] if explicit else []) + [*CANDIDATES, *others]:
         if candidate and (Path(candidate) / "initdb").exists():
             return Path(candidate)
     found = shutil.which("initdb")
@@ -36,7 +38,10 @@ def _free_port() -> int:
 class Cluster:
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.base = Path(tempfile.mkdtemp(prefix="syncdeck-pg-"))
+        # in memory where there is room: creating and removing databases is then cheap
+        shm = Path("/dev/shm")
+        memory = shm.is_dir() and shutil.disk_usage(shm).free > 4 << 30
+        self.base = Path(tempfile.mkdtemp(prefix="syncdeck-pg-", dir=shm if memory else None))
         self.data = self.base / "data"
         self.log = self.base / "server.log"
         self.port = _free_port()

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 EXTRA_HINT = "pip install 'syncdeck[postgres]'"
 RETRY_FOR = 10.0  # seconds a lost connection is re-tried before the operation fails
+# What the server says at connect while it restarts: worth waiting for.
+_TRANSIENT = ("starting up", "shutting down", "recovery", "terminating connection", "too many")
 
 
 def driver() -> Any:
@@ -186,10 +188,18 @@ class Session:
         return self._conn
 
     def _lost(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means the connection is gone (worth re-making), not a refusal
+        such as a wrong password or a missing database (the server answered)."""
         import psycopg
 
         if not isinstance(exc, psycopg.OperationalError):
             return False
+        state = exc.sqlstate or ""
+        if state and not state.startswith(("08", "57P")):  # connection exception, shutdown
+            return False
+        text = str(exc)
+        if "FATAL" in text and not any(word in text for word in _TRANSIENT):
+            return False  # a refusal at connect (password, role, database): no retry helps
         conn = self._conn
         return conn is None or conn.broken or conn.closed
 
