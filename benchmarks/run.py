@@ -13,7 +13,17 @@ import time
 
 from common import Row  # this folder is on sys.path: run.py is run as a script
 
-BENCHMARKS = ["ingest", "engine_overhead", "resync", "memory", "startup", "ui_load", "postgres"]
+BENCHMARKS = [
+    "ingest",
+    "engine_overhead",
+    "resync",
+    "memory",
+    "startup",
+    "ui_load",
+    "imap",
+    "mirror",
+    "postgres",
+]
 
 
 def main() -> int:

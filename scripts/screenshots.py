@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +51,21 @@ def short_paths(text: str) -> str:
     return re.sub(r'File "[^"]*/(syncdeck/[^"]+)"', r'File ".../\1"', text)
 
 
+@contextlib.contextmanager
+def short_tracebacks() -> Iterator[None]:
+    """Tracebacks are recorded (and so shown) without this checkout's absolute path."""
+    original = traceback.format_exception
+
+    def formatted(*args: Any, **kwargs: Any) -> list[str]:
+        return [short_paths("".join(original(*args, **kwargs)))]
+
+    traceback.format_exception = formatted  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        traceback.format_exception = original
+
+
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -64,7 +81,7 @@ def status(app: SyncdeckApp, cid: str) -> DisplayStatus:
 async def settle(app: SyncdeckApp, pilot: Pilot[Any], cid: str, *, clear: bool = True) -> None:
     """Wait for the poll and the log of ``cid`` to be on screen."""
     await until(pilot, lambda: app.overviews[cid].last_sync is not None)
-    panel = app._panel(cid)
+    panel = app.panel(cid)
     await until(pilot, lambda: not panel.log_pending)
     if clear:
         app.clear_notifications()
@@ -130,8 +147,6 @@ SHOTS: dict[str, tuple[tuple[int, int], Step]] = {
 async def shoot(name: str, size: tuple[int, int], step: Step, out: Path) -> None:
     with tempfile.TemporaryDirectory() as data:
         context = open_context(data_dir=data, environ={})
-        redact = context.redact
-        context.redact = lambda text: short_paths(redact(text))  # type: ignore[method-assign]
         try:
             app = SyncdeckApp(context, clock=WallClockFrozen(), quit_grace=0.5)
             async with app.run_test(size=size, notifications=True) as pilot:
@@ -153,9 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown picture {unknown[0]!r}; choose from {', '.join(SHOTS)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    for name in args.names or SHOTS:
-        size, step = SHOTS[name]
-        asyncio.run(shoot(name, size, step, args.out))
+    with short_tracebacks():
+        for name in args.names or SHOTS:
+            size, step = SHOTS[name]
+            asyncio.run(shoot(name, size, step, args.out))
     return 0
 
 

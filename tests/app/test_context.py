@@ -102,7 +102,10 @@ def test_demo_configuration_when_no_file_exists(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "empty-config"))
     with open_context(None, tmp_path / "data", environ={}) as context:
         assert context.config_path is None and context.is_demo
-        assert list(context.specs) == ["notes", "mail", "chat", "firehose", "slow", "flaky"]
+        assert list(context.specs) == [
+            *("notes", "mail", "chat", "blog", "calendar"),
+            *("firehose", "slow", "flaky"),
+        ]
         assert context.specs["notes"].type == "filesystem"
         notes_path = Path(context.specs["notes"].params["path"])
         assert notes_path.parts[-2:] == ("sample_data", "notes")

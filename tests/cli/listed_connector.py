@@ -40,3 +40,11 @@ class JsonItems(BaseConnector):
                 )
         yield Checkpoint(str(len(items)))
         yield ListingComplete()
+
+
+class NumberCursor(BaseConnector):
+    """One document, then a checkpoint whose cursor is a number: every sync fails on it."""
+
+    def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[object]:
+        yield Document("one", self.connector_id, "note", "text", timestamp=datetime(2024, 1, 1))
+        yield Checkpoint(42)  # type: ignore[arg-type]

@@ -115,3 +115,12 @@ def test_forget_asks_then_removes_documents_and_state(mirrored: Workspace) -> No
     assert (listed["state"], listed["items_synced"], listed["last_run"]) == ("never run", 0, None)
     unknown = mirrored.run("forget", "nobody", "--yes")
     assert unknown.returncode == 2 and "no connector named 'nobody'" in unknown.stderr
+
+
+def test_inspect_fails_when_a_sync_would_fail(workspace: Workspace) -> None:
+    with workspace.config.open("a") as fh:
+        fh.write(f'\n[connectors.numbers]\ntype = "{LISTED}:NumberCursor"\n')
+    result = workspace.run("inspect", "numbers")
+    assert result.returncode == 1
+    assert "checkpoint cursor is int 42, not a string" in result.stdout
+    assert "naive timestamp 2024-01-01T00:00:00 for 'one'" in result.stdout

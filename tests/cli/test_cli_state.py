@@ -162,3 +162,27 @@ def test_rejected_and_search(synced: Workspace) -> None:
     none = synced.run("search", "giraffes", "--source", "sloppy")
     assert none.stdout.strip() == "no documents match 'giraffes' in 'sloppy'"
     assert SECRET not in result.stdout
+
+
+def test_release_frees_a_stuck_lease_after_asking(synced: Workspace) -> None:
+    conn = sqlite3.connect(synced.data / "sync_state.db")
+    conn.execute(
+        "INSERT INTO sync_runs (connector_id, status, started_at, heartbeat, pid, host) "
+        "VALUES ('notes', 'running', '2030-01-01T00:00:00+00:00', '2030-01-01T00:00:00+00:00', "
+        "4242, 'gone-host')"
+    )
+    conn.commit()
+    conn.close()
+    busy = synced.run("sync", "notes")
+    assert busy.returncode == 3 and "pid 4242 on gone-host" in busy.stdout
+    refused = synced.run("release", "notes")
+    assert refused.returncode == 2 and "pass --yes" in refused.stderr
+    released = synced.run("release", "notes", "--yes")
+    assert released.returncode == 0
+    assert "lease of run" in released.stdout and "(pid 4242 on gone-host) released" in (
+        released.stdout
+    )
+    history = synced.run("history", "notes").stdout
+    assert "lease released by hand" in history
+    assert synced.run("release", "notes", "--yes").stdout.strip().endswith("nothing to release")
+    assert synced.run("sync", "notes").returncode == 0

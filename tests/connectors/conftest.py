@@ -1,10 +1,11 @@
-"""Helpers shared by the connector tests: running a connector, and a scripted JSON API."""
+"""Helpers shared by the connector tests: running a connector (alone, or against an
+in-memory store that applies the mirror markers), and a scripted JSON API."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,8 +16,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 import syncdeck
-from syncdeck.core.connector import BaseConnector
-from syncdeck.core.documents import Checkpoint, Document
+from syncdeck.core.connector import BaseConnector, StoredDocuments, SyncItem
+from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
+
+from .stored import FakeStored
 
 SAMPLES = Path(syncdeck.__file__).parent / "sample_data"  # the data shipped in the package
 
@@ -25,7 +28,7 @@ SAMPLES = Path(syncdeck.__file__).parent / "sample_data"  # the data shipped in 
 class Run:
     """Everything one ``sync()`` call yielded, split by kind."""
 
-    items: list[Document | Checkpoint]
+    items: list[SyncItem]
 
     @property
     def docs(self) -> list[Document]:
@@ -34,6 +37,24 @@ class Run:
     @property
     def ids(self) -> list[str]:
         return [doc.doc_id for doc in self.docs]
+
+    @property
+    def unchanged(self) -> list[str]:
+        return [item.doc_id for item in self.items if isinstance(item, Unchanged)]
+
+    @property
+    def deleted(self) -> list[str]:
+        return [item.doc_id for item in self.items if isinstance(item, Deleted)]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the run ended with a complete listing (and nothing after it)."""
+        return bool(self.items) and isinstance(self.items[-1], ListingComplete)
+
+    @property
+    def listed(self) -> list[str]:
+        """Ids the run announced: documents and unchanged markers, in order."""
+        return [item.doc_id for item in self.items if isinstance(item, (Document, Unchanged))]
 
     @property
     def cursors(self) -> list[str | None]:
@@ -49,7 +70,7 @@ class Run:
         """The first checkpoint yielded after ``doc_id``: covers it and everything before."""
         seen = False
         for item in self.items:
-            if isinstance(item, Document) and item.doc_id == doc_id:
+            if isinstance(item, (Document, Unchanged)) and item.doc_id == doc_id:
                 seen = True
             elif isinstance(item, Checkpoint) and seen:
                 return item.cursor
@@ -60,6 +81,62 @@ def run(
     connector: BaseConnector, *, since: datetime | None = None, cursor: str | None = None
 ) -> Run:
     return Run(list(connector.sync(since=since, cursor=cursor)))
+
+
+class MemoryStore(FakeStored):
+    """What a store would hold of one connector, applying the mirror contract the way
+    the engine does: documents upserted with their version, ``Deleted`` removed, and after
+    a complete listing everything the run did not announce removed. Lookups are counted,
+    so a test can check that a connector asks in chunks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.docs: dict[str, Document] = {}
+        self.lookups = 0
+
+    def versions(self, doc_ids: Iterable[str]) -> dict[str, str | None]:
+        self.lookups += 1
+        return super().versions(doc_ids)
+
+    def hold(self, *docs: Document) -> None:
+        """Store documents as an interrupted run would have."""
+        for doc in docs:
+            self.docs[doc.doc_id] = doc
+        self.apply(docs)
+
+    def sync(
+        self,
+        connector: BaseConnector,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+    ) -> Run:
+        """One run of ``connector`` against this store; the store is updated as the engine
+        would after a successful run (there is no deletion guard here)."""
+        connector.stored = self
+        try:
+            result = run(connector, since=since, cursor=cursor)
+        finally:
+            connector.stored = StoredDocuments()
+        for item in result.items:
+            if isinstance(item, Document):
+                self.docs[item.doc_id] = item
+            elif isinstance(item, Deleted):
+                self.docs.pop(item.doc_id, None)
+            elif isinstance(item, Unchanged):
+                assert item.doc_id in self.docs, f"Unchanged({item.doc_id!r}) is not stored"
+        self.apply(result.items)
+        if any(isinstance(item, ListingComplete) for item in result.items):
+            assert result.complete, "ListingComplete must be the last item"
+            assert getattr(connector, "lists_source", False), "lists_source is not declared"
+            seen = set(result.listed)
+            for doc_id in [d for d in self.docs if d not in seen]:
+                del self.docs[doc_id]
+                del self.held[doc_id]
+        return result
+
+    def content(self) -> dict[str, str]:
+        return {doc_id: doc.content for doc_id, doc in sorted(self.docs.items())}
 
 
 def assert_aware_utc(docs: list[Document]) -> None:

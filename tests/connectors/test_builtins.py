@@ -28,7 +28,18 @@ def test_importing_the_package_imports_no_connector_module() -> None:
 
 
 def test_every_builtin_type_is_listed() -> None:
-    assert sorted(BUILTINS) == ["demo", "filesystem", "http", "jsonl", "mailbox", "sqlite"]
+    assert sorted(BUILTINS) == [
+        "calendar",
+        "demo",
+        "feed",
+        "filesystem",
+        "http",
+        "imap",
+        "jsonl",
+        "mailbox",
+        "obsidian",
+        "sqlite",
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(BUILTINS))
@@ -47,9 +58,13 @@ def test_each_type_resolves_and_documents_every_parameter(name: str) -> None:
 
 CONFIGS = {
     "filesystem": {"path": "notes"},
+    "obsidian": {"path": "notes", "exclude": ["drafts/**"]},
     "mailbox": {"path": "mail.mbox"},
     "jsonl": {"path": "chat.jsonl", "thread_field": "channel"},
     "demo": {"count": 10, "delay": 0, "fail_at": 5},
+    "calendar": {"urls": ["team-calendar.ics"], "timezone": "Europe/Dublin"},
+    "feed": {"urls": ["engineering-blog.rss", "https://u:hunter22@example.org/feed.xml"]},
+    "imap": {"host": "imap.example.org", "username": "me@example.org", "password": "hunter22"},
     "http": {
         "url": "https://api.example.org/v1/items?api_key=hunter22",
         "headers": {"Authorization": "Bearer hunter22"},
@@ -69,7 +84,8 @@ def test_registry_creates_each_type_from_config_values(name: str) -> None:
 
 def test_registry_reports_constructor_errors_with_the_table(tmp_path: Path) -> None:
     registry = ConnectorRegistry(BUILTINS, base_dir=tmp_path)
-    with pytest.raises(ConfigError, match=r"\[connectors.notes\].*'path'.*does not exist"):
-        registry.create("filesystem", "notes", {"path": "missing"})
+    (tmp_path / "notes.md").write_text("a file")
+    with pytest.raises(ConfigError, match=r"\[connectors.notes\].*'path'.*not a folder"):
+        registry.create("filesystem", "notes", {"path": "notes.md"})
     with pytest.raises(ConfigError, match=r"\[connectors.api\].*'url'"):
         registry.create("http", "api", {"url": "file:///etc/passwd"})

@@ -8,10 +8,10 @@ import pytest
 
 from syncdeck.connectors.demo import DemoConnector, DemoFailure, document_time
 from syncdeck.connectors.errors import CursorError
-from syncdeck.core.documents import Checkpoint
+from syncdeck.core.documents import Checkpoint, Document
 from syncdeck.core.errors import ConfigError
 
-from .conftest import assert_aware_utc, run
+from .conftest import MemoryStore, assert_aware_utc, run
 
 
 def run_until_failure(demo: DemoConnector, cursor: str | None) -> tuple[list[str], str, str]:
@@ -22,7 +22,7 @@ def run_until_failure(demo: DemoConnector, cursor: str | None) -> tuple[list[str
         for item in demo.sync(since=None, cursor=cursor):
             if isinstance(item, Checkpoint):
                 last = item.cursor or ""
-            else:
+            elif isinstance(item, Document):
                 ids.append(item.doc_id)
     return ids, last, str(info.value)
 
@@ -95,6 +95,60 @@ def test_since_skips_older_documents_only_without_cursor() -> None:
     assert document_time(1) == datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=3)
 
 
+def changing(**params: object) -> DemoConnector:
+    defaults: dict[str, object] = {"count": 60, "checkpoint_every": 20}
+    return DemoConnector(delete_every=10, rename_every=7, **{**defaults, **params})  # type: ignore[arg-type]
+
+
+def expected_ids(generation: int, count: int = 60) -> list[str]:
+    found = []
+    for n in range(1, count + 1):
+        if generation and (n + generation) % 10 == 0:
+            continue
+        renamed = generation and (n + generation) % 7 == 0
+        found.append(f"doc-{n:06d}-r{generation}" if renamed else f"doc-{n:06d}")
+    return found
+
+
+def test_a_changing_demo_deletes_and_renames_a_new_set_each_pass() -> None:
+    store = MemoryStore()
+    first = store.sync(changing())
+    assert first.ids == expected_ids(0)
+    assert first.cursors == ["0:20", "0:40", "1:0"]
+    assert first.complete
+    second = store.sync(changing(), cursor=first.cursor)
+    assert sorted(store.docs) == sorted(expected_ids(1))
+    renamed = [i for i in expected_ids(1) if "-r1" in i]
+    assert second.ids == renamed  # only the renamed are new documents
+    assert len(second.unchanged) == len(expected_ids(1)) - len(renamed)
+    assert second.cursor == "2:0"
+    third = store.sync(changing(), cursor=second.cursor)
+    assert sorted(store.docs) == sorted(expected_ids(2))
+    assert {d.content for d in third.docs} <= {changing().document(n).content for n in range(61)}
+    # The same generation always lists the same source.
+    assert run(changing(), cursor="2:0").ids == run(changing(), cursor="2:0").ids
+
+
+def test_a_changing_demo_resumes_an_interrupted_pass_in_its_generation() -> None:
+    store = MemoryStore()
+    store.sync(changing(), cursor="1:0")
+    flaky = changing(fail_at=45)
+    ids, cursor, _ = run_until_failure(flaky, "2:0")
+    assert cursor == "2:44"
+    for doc_id in ids:  # what the engine stored before the failure
+        store.hold(flaky.document(int(doc_id[4:10]), generation=2))
+    resumed = store.sync(changing(fail_at=45), cursor=cursor)
+    assert resumed.complete and resumed.cursor == "3:0"
+    assert sorted(store.docs) == sorted(expected_ids(2))
+    assert not set(resumed.ids) & set(ids)  # what was stored is re-announced, not re-read
+
+
+def test_a_steady_demo_never_lists_again() -> None:
+    demo = DemoConnector(count=30)
+    assert run(demo, cursor="30").items == []
+    assert not run(demo).complete
+
+
 def test_delay_still_yields_everything() -> None:
     assert len(run(DemoConnector(count=3, delay=0.001)).docs) == 3
 
@@ -109,6 +163,8 @@ def test_delay_still_yields_everything() -> None:
         ({"fail_probability": 2}, "fail_probability"),
         ({"checkpoint_every": 0}, "checkpoint_every"),
         ({"seed": "x"}, "seed"),
+        ({"delete_every": -1}, "delete_every"),
+        ({"rename_every": 1.5}, "rename_every"),
     ],
 )
 def test_bad_parameters_are_config_errors(params: dict[str, object], name: str) -> None:
@@ -117,11 +173,15 @@ def test_bad_parameters_are_config_errors(params: dict[str, object], name: str) 
 
 
 def test_a_hand_edited_cursor_is_reported() -> None:
-    with pytest.raises(CursorError, match="number of documents done"):
-        run(DemoConnector(count=3), cursor="abc")
+    for cursor in ("abc", "x:1", "1:", "-1:2"):
+        with pytest.raises(CursorError, match="number of documents done"):
+            run(DemoConnector(count=3), cursor=cursor)
 
 
 def test_describe() -> None:
     assert DemoConnector(count=400, fail_at=150).describe() == (
         "400 synthetic documents, failing once at document 150"
+    )
+    assert changing().describe() == (
+        "60 synthetic documents, 1 in 10 deleted each pass, 1 in 7 renamed each pass"
     )

@@ -12,7 +12,7 @@ from syncdeck.connectors.errors import CursorError, SourceError
 from syncdeck.connectors.http import HttpConnector, RedirectRefused, retry_after_seconds
 from syncdeck.core.errors import ConfigError
 
-from .conftest import ApiServer, Reply, Seen, assert_aware_utc, run
+from .conftest import ApiServer, MemoryStore, Reply, Seen, assert_aware_utc, run
 
 BASE = datetime(2024, 7, 1, tzinfo=UTC)
 SECRET = "s3cr3t-token-value"
@@ -87,6 +87,76 @@ def test_a_finished_pass_starts_over_and_brings_edited_records(api: ApiServer) -
     again = run(http, cursor=done)
     assert again.ids == [str(n) for n in range(1, 8)]
     assert again.docs[1].content == "record 2, edited"
+
+
+def test_unchanged_records_cost_no_document_and_edits_are_read(api: ApiServer) -> None:
+    api.routes["/items"] = token_pages
+    store = MemoryStore()
+    store.sync(connector(api))
+    again = store.sync(connector(api))
+    assert again.ids == [] and again.unchanged == [str(n) for n in range(1, 8)]
+    edited = [dict(r) for r in RECORDS]
+    edited[2]["body"] = "record 3, edited"
+    api.routes["/items"] = Reply(body={"data": {"items": edited}, "next": None})
+    assert store.sync(connector(api)).ids == ["3"]
+    assert store.docs["3"].content == "record 3, edited"
+
+
+def test_full_refresh_reads_every_page_each_run_and_removes_what_is_gone(
+    api: ApiServer,
+) -> None:
+    api.routes["/items"] = token_pages
+    store = MemoryStore()
+    first = store.sync(connector(api, full_refresh=True))
+    assert first.complete and len(store) == 7
+    RECORDS_LEFT = [r for r in RECORDS if r["id"] not in (2, 6)]
+    api.routes["/items"] = Reply(body={"data": {"items": RECORDS_LEFT}, "next": None})
+    api.requests.clear()
+    # Even from a mid-pass cursor (an interrupted run), a refresh starts at the first page.
+    again = store.sync(connector(api, full_refresh=True), cursor='{"next": "3"}')
+    assert again.complete
+    assert [seen.query.get("page_token") for seen in api.requests] == [None]
+    assert sorted(store.docs, key=int) == ["1", "3", "4", "5", "7"]
+    assert "full refresh" in connector(api, full_refresh=True).describe()
+
+
+def test_full_refresh_ignores_since(api: ApiServer) -> None:
+    api.routes["/items"] = Reply(body={"data": {"items": RECORDS}})
+    http = connector(api, pagination="none", full_refresh=True)
+    result = run(http, since=BASE + timedelta(hours=5))
+    assert result.ids == [str(n) for n in range(1, 8)] and result.complete
+    with pytest.raises(ConfigError, match="'full_refresh' and 'since_param' exclude"):
+        connector(api, full_refresh=True, since_param="updated_since")
+    with pytest.raises(ConfigError, match="'full_refresh' must be true or false"):
+        connector(api, full_refresh="yes")
+
+
+@pytest.mark.parametrize(
+    ("spec", "marks"),
+    [
+        ("deleted", [{"deleted": True}, {"deleted": "true"}, {"deleted": 1}]),
+        ("status == deleted", [{"status": "deleted"}, {"status": " deleted "}]),
+        ("meta.state == 'gone'", [{"meta": {"state": "gone"}}]),
+    ],
+)
+def test_deleted_field_removes_marked_records(
+    api: ApiServer, spec: str, marks: list[dict[str, object]]
+) -> None:
+    api.routes["/items"] = Reply(body={"data": {"items": RECORDS}})
+    store = MemoryStore()
+    store.sync(connector(api, pagination="none", deleted_field=spec))
+    tombstones = [{**RECORDS[n], **mark} for n, mark in enumerate(marks)]
+    live = [{**r, "deleted": False, "status": "live"} for r in RECORDS[len(marks) :]]
+    api.routes["/items"] = Reply(body={"data": {"items": tombstones + live}})
+    again = store.sync(connector(api, pagination="none", deleted_field=spec))
+    assert again.deleted == [str(n) for n in range(1, len(marks) + 1)]
+    assert sorted(store.docs, key=int) == [str(n) for n in range(len(marks) + 1, 8)]
+
+
+def test_a_bad_deleted_field_is_a_config_error(api: ApiServer) -> None:
+    for spec in ("== deleted", "status =="):
+        with pytest.raises(ConfigError, match="'deleted_field'"):
+            connector(api, deleted_field=spec)
 
 
 def test_since_is_sent_and_applied(api: ApiServer) -> None:

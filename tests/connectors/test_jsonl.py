@@ -1,4 +1,5 @@
-"""The jsonl connector on real files: offsets, partial lines, bad lines, timestamps."""
+"""The jsonl connector on real files: snapshot and log modes, offsets, rotation, partial
+and bad lines, timestamps."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import pytest
 from syncdeck.connectors.errors import SourceError
 from syncdeck.connectors.fields import UNKNOWN_TIME
 from syncdeck.connectors.jsonl import CHECKPOINT_EVERY, JsonlConnector
-from syncdeck.core.documents import Checkpoint
+from syncdeck.core.documents import Checkpoint, Document
 from syncdeck.core.errors import ConfigError
 
-from .conftest import assert_aware_utc, run
+from .conftest import MemoryStore, assert_aware_utc, run
 
 BASE = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -29,10 +30,17 @@ def lines(*records: dict[str, object]) -> str:
     return "".join(json.dumps(r) + "\n" for r in records)
 
 
+N = 1_200  # records in the chat fixture: two full checkpoints and a partial one
+
+
+def ids(numbers: range | list[int]) -> list[str]:
+    return [f"r{n:04d}" for n in numbers]
+
+
 @pytest.fixture
 def chat(tmp_path: Path) -> Path:
     path = tmp_path / "chat.jsonl"
-    path.write_text(lines(*(record(n) for n in range(1, 251))))
+    path.write_text(lines(*(record(n) for n in range(1, N + 1))))
     return path
 
 
@@ -40,7 +48,7 @@ def test_full_sync_maps_records_and_checkpoints_by_offset(chat: Path) -> None:
     connector = JsonlConnector(chat, thread_field="channel", title_field="user")
     connector.connector_id = "chat"
     result = run(connector)
-    assert result.ids == [f"r{n:04d}" for n in range(1, 251)]
+    assert result.ids == ids(range(1, N + 1))
     first = result.docs[0]
     assert (first.content, first.author, first.title, first.source) == (
         "message 1",
@@ -49,26 +57,86 @@ def test_full_sync_maps_records_and_checkpoints_by_offset(chat: Path) -> None:
         "chat",
     )
     assert first.timestamp == BASE + timedelta(minutes=1)
+    assert first.version and len({doc.version for doc in result.docs}) == N
     assert_aware_utc(result.docs)
-    assert [json.loads(c)["line"] for c in result.cursors] == [CHECKPOINT_EVERY, 200, 250]
+    assert [json.loads(c)["line"] for c in result.cursors] == [CHECKPOINT_EVERY, 1000, N]
     assert json.loads(result.cursor)["offset"] == chat.stat().st_size
+    assert result.complete
 
 
-def test_resume_from_a_midway_cursor(chat: Path) -> None:
-    connector = JsonlConnector(chat)
-    midway = run(connector).cursors[0]
-    assert run(connector, cursor=midway).ids == [f"r{n:04d}" for n in range(101, 251)]
+def test_log_mode_resumes_from_a_midway_cursor(chat: Path) -> None:
+    connector = JsonlConnector(chat, mode="log")
+    first = run(connector)
+    assert not first.complete  # a log is never a complete listing
+    assert run(connector, cursor=first.cursors[0]).ids == ids(range(501, N + 1))
 
 
-def test_appended_lines_and_an_edited_record_come_next_run(chat: Path) -> None:
-    connector = JsonlConnector(chat)
+def test_log_mode_reads_only_appended_lines(chat: Path) -> None:
+    connector = JsonlConnector(chat, mode="log")
     done = run(connector).cursor
-    assert run(connector, cursor=done).ids == []
+    assert run(connector, cursor=done).items == []
     with chat.open("a") as fh:
-        fh.write(lines(record(7, text="message 7, edited"), record(251)))
+        fh.write(lines(record(7, text="message 7, edited"), record(N + 1)))
     again = run(connector, cursor=done)
-    assert again.ids == ["r0007", "r0251"]
+    assert again.ids == ["r0007", f"r{N + 1:04d}"]
     assert again.docs[0].content == "message 7, edited"
+
+
+def test_log_mode_reads_a_rotated_file_from_its_start_and_deletes_nothing(chat: Path) -> None:
+    store = MemoryStore()
+    connector = JsonlConnector(chat, mode="log")
+    done = store.sync(connector).cursor
+    chat.rename(chat.with_suffix(".jsonl.1"))  # logrotate: a new, shorter file
+    chat.write_text(lines(record(5000), record(5001)))
+    again = store.sync(connector, cursor=done)
+    assert again.ids == ["r5000", "r5001"]
+    assert len(store) == N + 2  # the rotated-away records stay
+    # Truncated in place, then written again past the old offset: the check sees it.
+    bigger = lines(*(record(n) for n in range(6000, 6000 + N + 10)))
+    chat.write_text(bigger)
+    assert run(connector, cursor=again.cursor).ids == ids(range(6000, 6000 + N + 10))
+
+
+def test_snapshot_mode_stores_only_appended_lines(chat: Path) -> None:
+    store = MemoryStore()
+    store.sync(JsonlConnector(chat))
+    with chat.open("a") as fh:
+        fh.write(lines(record(N + 1), record(N + 2)))
+    again = store.sync(JsonlConnector(chat))
+    assert again.ids == ids([N + 1, N + 2])
+    assert again.unchanged == ids(range(1, N + 1))
+    assert again.complete and len(store) == N + 2
+
+
+def test_snapshot_mode_mirrors_a_rewritten_file(chat: Path) -> None:
+    store = MemoryStore()
+    store.sync(JsonlConnector(chat))
+    kept = [record(n, text="message 7, edited") if n == 7 else record(n) for n in range(1, 600)]
+    chat.write_text(lines(*kept))  # one line edited, 601 records gone
+    again = store.sync(JsonlConnector(chat))
+    assert again.ids == ["r0007"]
+    assert again.complete
+    assert sorted(store.docs) == ids(range(1, 600))
+    assert store.docs["r0007"].content == "message 7, edited"
+
+
+def test_snapshot_mode_keeps_the_last_line_of_a_repeated_id(tmp_path: Path) -> None:
+    path = tmp_path / "dups.jsonl"
+    path.write_text(lines(record(1), record(2), record(1, text="message 1, v2")))
+    store = MemoryStore()
+    for _ in range(3):
+        store.sync(JsonlConnector(path))
+        assert store.content() == {"r0001": "message 1, v2", "r0002": "message 2"}
+
+
+def test_a_vanished_file_fails_and_an_emptied_one_lists_nothing(chat: Path) -> None:
+    connector = JsonlConnector(chat)
+    chat.write_text("")
+    emptied = run(connector)
+    assert emptied.listed == [] and emptied.complete  # the engine's guard keeps the store
+    chat.unlink()
+    with pytest.raises(SourceError, match=r"file .* is missing"):
+        run(connector)
 
 
 def test_a_truncated_last_line_is_left_for_the_next_run(tmp_path: Path) -> None:
@@ -76,7 +144,8 @@ def test_a_truncated_last_line_is_left_for_the_next_run(tmp_path: Path) -> None:
     complete = lines(record(1), record(2))
     partial = json.dumps(record(3))
     path.write_text(complete + partial[:20])
-    connector = JsonlConnector(path)
+    connector = JsonlConnector(path, mode="log")
+    assert run(JsonlConnector(path)).ids == ["r0001", "r0002"]  # snapshot: not listed yet
     first = run(connector)
     assert first.ids == ["r0001", "r0002"]
     assert json.loads(first.cursor)["offset"] == len(complete.encode())
@@ -88,7 +157,7 @@ def test_a_truncated_last_line_is_left_for_the_next_run(tmp_path: Path) -> None:
 def test_a_complete_object_without_final_newline_is_read(tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"
     path.write_text(lines(record(1)) + json.dumps(record(2)))
-    connector = JsonlConnector(path)
+    connector = JsonlConnector(path, mode="log")
     result = run(connector)
     assert result.ids == ["r0001", "r0002"]
     assert run(connector, cursor=result.cursor).items == []
@@ -103,16 +172,21 @@ def test_a_malformed_line_stops_after_a_checkpoint_covering_the_lines_before(
     path = tmp_path / "log.jsonl"
     head = lines(record(1), record(2))
     path.write_text(head + "{not json\n" + "\n" + lines(record(4)))
-    connector = JsonlConnector(path)
+    connector = JsonlConnector(path, mode="log")
     ids, cursor, error = run_until_error(connector, None)
     assert ids == ["r0001", "r0002"]
-    assert json.loads(cursor) == {"offset": len(head.encode()), "line": 2}
+    assert json.loads(cursor)["offset"] == len(head.encode())
+    assert json.loads(cursor)["line"] == 2
     assert re.search(rf"line 3 \(byte {len(head.encode())}\) is not valid JSON", str(error))
     # Resuming hits the same line again: nothing is skipped silently.
     assert run_until_error(connector, cursor)[:2] == ([], "")
     # The message gives the cursor that skips the line.
     skip = str(error).split("set the cursor to ")[1].split(" to skip")[0]
     assert run(connector, cursor=skip).ids == ["r0004"]
+    # A snapshot cannot be complete past an unreadable line: the run stops, deletes nothing.
+    snapshot = run_until_error(JsonlConnector(path), None)
+    assert snapshot[0] == ["r0001", "r0002"]
+    assert "fix the line and sync again (nothing was deleted)" in str(snapshot[2])
 
 
 def run_until_error(
@@ -125,7 +199,7 @@ def run_until_error(
         for item in connector.sync(since=None, cursor=cursor):
             if isinstance(item, Checkpoint):
                 last = item.cursor or ""
-            else:
+            elif isinstance(item, Document):
                 ids.append(item.doc_id)
     return ids, last, info.value
 
@@ -164,12 +238,14 @@ def test_unparsable_timestamp_is_kept_in_metadata(tmp_path: Path) -> None:
     assert doc.timestamp == UNKNOWN_TIME  # fixed, so a re-read record stays unchanged
 
 
-def test_since_filters_only_a_run_without_cursor(chat: Path) -> None:
-    connector = JsonlConnector(chat)
-    since = BASE + timedelta(minutes=240)
-    assert run(connector, since=since).ids == [f"r{n:04d}" for n in range(240, 251)]
+def test_since_filters_only_a_log_run_without_cursor(chat: Path) -> None:
+    connector = JsonlConnector(chat, mode="log")
+    since = BASE + timedelta(minutes=N - 10)
+    assert run(connector, since=since).ids == ids(range(N - 10, N + 1))
     midway = run(connector).cursors[1]
-    assert len(run(connector, since=since, cursor=midway).ids) == 50
+    assert len(run(connector, since=since, cursor=midway).ids) == N - 1000
+    # A snapshot lists every record, whatever its date.
+    assert len(run(JsonlConnector(chat), since=since).ids) == N
 
 
 def test_nested_fields_lists_and_unmapped_fields(tmp_path: Path) -> None:
@@ -202,19 +278,25 @@ def test_nested_fields_lists_and_unmapped_fields(tmp_path: Path) -> None:
     assert missing.doc_id == ""  # the pipeline quarantines it with the reason
 
 
-def test_a_replaced_shorter_file_is_read_from_the_start(chat: Path) -> None:
-    connector = JsonlConnector(chat)
-    done = run(connector).cursor
-    chat.write_text(lines(record(1000), record(1001)))
-    assert run(connector, cursor=done).ids == ["r1000", "r1001"]
+def test_a_log_cursor_from_before_the_check_still_resumes(chat: Path) -> None:
+    connector = JsonlConnector(chat, mode="log")
+    done = json.loads(run(connector).cursors[0])
+    old = json.dumps({"offset": done["offset"], "line": done["line"]})
+    assert run(connector, cursor=old).ids == ids(range(501, N + 1))
+    chat.write_text(lines(record(1000), record(1001)))  # shorter: replaced
+    assert run(connector, cursor=old).ids == ["r1000", "r1001"]
     assert run(connector, cursor='{"offset": -5, "line": 0}').ids == ["r1000", "r1001"]
 
 
 def test_config_errors_name_the_parameter(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="'path'"):
-        JsonlConnector(tmp_path / "missing.jsonl")
+    with pytest.raises(ConfigError, match=r"'path'.*not a file"):
+        JsonlConnector(tmp_path)
+    with pytest.raises(SourceError, match=r"missing\.jsonl is missing"):
+        run(JsonlConnector(tmp_path / "missing.jsonl"))
     path = tmp_path / "x.jsonl"
     path.write_text("")
     with pytest.raises(ConfigError, match="'id_field'"):
         JsonlConnector(path, id_field="")
-    assert run(JsonlConnector(path)).items == []
+    with pytest.raises(ConfigError, match="'mode'"):
+        JsonlConnector(path, mode="append")
+    assert run(JsonlConnector(path, mode="log")).items == []

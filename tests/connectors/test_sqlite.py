@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from syncdeck.connectors.errors import CursorError, SourceError
-from syncdeck.connectors.sqlite import SqliteConnector
+from syncdeck.connectors.sqlite import SqliteConnector, _PagePlan
 from syncdeck.core.errors import ConfigError
 
-from .conftest import assert_aware_utc, run
+from .conftest import MemoryStore, assert_aware_utc, run
 
 BASE = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -73,31 +73,60 @@ def test_full_sync_in_pages_with_a_checkpoint_after_each(db: Path) -> None:
     ]
 
 
-def test_resume_from_a_midway_cursor_and_pick_up_new_rows(db: Path) -> None:
-    connector = notes(db)
-    first = run(connector)
-    assert run(connector, cursor=first.cursors[0]).ids == [str(n) for n in range(11, 26)]
+def edit(db: Path, *statements: tuple[str, tuple[object, ...]]) -> None:
     with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO notes VALUES (26, 'new', 'New', 'u', ?, '')", (stamp(99),))
-        conn.execute("UPDATE notes SET body = 'edited' WHERE id = 3")
+        for sql, args in statements:
+            conn.execute(sql, args)
     conn.close()
-    # With the default rowid key only new rows come; edits need an updated_at key.
-    assert run(connector, cursor=first.cursor).ids == ["26"]
 
 
-def test_an_updated_at_key_brings_edited_rows_again(db: Path) -> None:
-    connector = notes(db, key_column="updated_at")
-    done = run(connector).cursor
-    assert json.loads(done) == {"key": stamp(25), "id": 25}
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE notes SET body = 'edited', updated_at = ? WHERE id = 3", (stamp(60),))
-    conn.close()
-    again = run(connector, cursor=done)
-    assert again.ids == ["3"]
-    assert again.docs[0].content == "edited"
+ALL = [str(n) for n in range(1, 26)]
 
 
-def test_rows_sharing_a_key_across_a_page_boundary_are_all_read_once(tmp_path: Path) -> None:
+def test_new_updated_and_deleted_rows_are_mirrored_without_a_version_column(db: Path) -> None:
+    store = MemoryStore()
+    store.sync(notes(db))
+    edit(
+        db,
+        ("INSERT INTO notes VALUES (26, 'new', 'New', 'u', ?, '')", (stamp(99),)),
+        ("UPDATE notes SET body = 'edited' WHERE id = 3", ()),  # the key does not move
+        ("DELETE FROM notes WHERE id IN (7, 8)", ()),
+    )
+    again = store.sync(notes(db))
+    assert again.ids == ["3", "26"]
+    assert len(again.unchanged) == 22
+    assert again.complete
+    assert store.docs["3"].content == "edited"
+    assert sorted(store.docs, key=int) == [i for i in [*ALL, "26"] if i not in ("7", "8")]
+
+
+def test_a_version_column_reads_only_the_changed_rows_in_full(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = MemoryStore()
+    first = store.sync(notes(db, version_column="updated_at"))
+    assert first.docs[0].version is not None and first.docs[0].version.endswith(stamp(1))
+    fetched: list[list[object]] = []
+    original = _PagePlan.rows
+
+    def spy(self: _PagePlan, conn: object, low: object, high: object, ids: list[object]) -> object:
+        fetched.append(ids)
+        return original(self, conn, low, high, ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_PagePlan, "rows", spy)
+    edit(
+        db,
+        ("UPDATE notes SET body = 'edited', updated_at = ? WHERE id = 13", (stamp(60),)),
+        ("UPDATE notes SET body = 'silent' WHERE id = 14", ()),  # no new version: not seen
+    )
+    again = store.sync(notes(db, version_column="updated_at"))
+    assert again.ids == ["13"]
+    assert fetched == [[13]]
+    assert store.docs["13"].content == "edited"
+    assert store.docs["14"].content == "body 14"
+
+
+def test_rows_sharing_a_key_across_page_boundaries_are_listed_once(tmp_path: Path) -> None:
     path = tmp_path / "ties.db"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE t (id TEXT, content TEXT, v INTEGER)")
@@ -107,16 +136,43 @@ def test_rows_sharing_a_key_across_a_page_boundary_are_all_read_once(tmp_path: P
         )
         conn.execute("INSERT INTO t VALUES ('null-key', 'never placed', NULL)")
     conn.close()
-    connector = SqliteConnector(path, table="t", key_column="v", page_size=4)
-    ids: list[str] = []
-    cursor = None
-    for _ in range(20):  # resume after every page, as a run stopped at each checkpoint
-        result = run(connector, cursor=cursor)
-        if not result.ids:
-            break
-        ids.extend(result.ids[:4])
-        cursor = result.cursors[0]
-    assert ids == [f"r{n:02d}" for n in range(30)]
+    for version_column in ("", "v"):
+        connector = SqliteConnector(
+            path, table="t", key_column="v", page_size=4, version_column=version_column
+        )
+        store = MemoryStore()
+        result = store.sync(connector)
+        assert result.ids == [f"r{n:02d}" for n in range(30)]
+        assert len(result.cursors) == 8
+        assert store.sync(connector).unchanged == result.ids
+
+
+def test_a_repeated_id_ends_with_its_last_row_every_run(tmp_path: Path) -> None:
+    path = tmp_path / "dups.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (id TEXT, content TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [("a", "first"), ("b", "x"), ("a", "last")])
+    conn.close()
+    store = MemoryStore()
+    for _ in range(3):
+        store.sync(SqliteConnector(path, table="t"))
+        assert store.content() == {"a": "last", "b": "x"}
+
+
+def test_since_does_not_hide_rows(db: Path) -> None:
+    store = MemoryStore()
+    store.sync(notes(db), since=BASE + timedelta(days=365))
+    assert sorted(store.docs, key=int) == ALL
+
+
+def test_a_vanished_database_fails_and_an_emptied_table_lists_nothing(db: Path) -> None:
+    connector = notes(db)
+    edit(db, ("DELETE FROM notes", ()))
+    emptied = run(connector)
+    assert emptied.listed == [] and emptied.complete  # the engine's guard keeps the store
+    db.rename(db.with_suffix(".gone"))
+    with pytest.raises(SourceError, match=r"database .* is missing"):
+        run(connector)
 
 
 def test_query_mode(db: Path) -> None:
@@ -136,13 +192,6 @@ def test_query_mode(db: Path) -> None:
         ).__next__()
 
 
-def test_since_filters_only_a_run_without_cursor(db: Path) -> None:
-    connector = notes(db)
-    since = BASE + timedelta(minutes=21)
-    assert run(connector, since=since).ids == ["21", "22", "23", "24", "25"]
-    assert len(run(connector, since=since, cursor=run(connector).cursors[0]).ids) == 15
-
-
 def test_the_source_is_opened_read_only(db: Path) -> None:
     before = sorted(p.name for p in db.parent.iterdir())
     connector = notes(db)
@@ -157,8 +206,10 @@ def test_the_source_is_opened_read_only(db: Path) -> None:
 
 
 def test_configuration_errors_name_the_parameter(db: Path, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="'path'"):
-        SqliteConnector(tmp_path / "missing.db", table="notes")
+    with pytest.raises(ConfigError, match=r"'path'.*not a file"):
+        SqliteConnector(tmp_path, table="notes")
+    with pytest.raises(SourceError, match=r"missing\.db is missing"):
+        run(SqliteConnector(tmp_path / "missing.db", table="notes"))
     with pytest.raises(ConfigError, match="exactly one of"):
         SqliteConnector(db)
     with pytest.raises(ConfigError, match="exactly one of"):
@@ -194,3 +245,4 @@ def test_not_a_database_is_a_source_error(tmp_path: Path) -> None:
 def test_a_hand_edited_cursor_is_reported(db: Path) -> None:
     with pytest.raises(CursorError, match='"key"'):
         run(notes(db), cursor="10")
+    assert run(notes(db), cursor='{"key": 10, "id": 10}').ids == ALL  # a pass lists all

@@ -280,3 +280,56 @@ def test_non_string_cursor_fails_the_run_clearly(engine: SyncEngine) -> None:
         engine.sync(BadCursor("bad"))
     assert engine.pipeline.store.count("bad") == 1
     assert "cursor must be a string" in engine.get_checkpoint("bad")["error"]
+
+
+class Unidentified(CountingConnector):
+    """Rejects with no id: a document with no id (timestamp: now) and a stray object."""
+
+    def sync(self, *, since, cursor):  # type: ignore[no-untyped-def]
+        yield Document(None, "unid", "note", "no id, stamped now")  # type: ignore[arg-type]
+        yield object()
+        yield make_doc("unid", 1)
+
+
+def test_an_item_quarantined_again_is_one_entry(engine: SyncEngine) -> None:
+    for _ in range(3):
+        engine.sync(Unidentified("unid"))
+        engine.reset_checkpoint("unid")
+    rejected = engine.rejected("unid")
+    assert len(rejected) == 2, [r.payload for r in rejected]
+    assert max(r.run_id for r in rejected) == engine.runs("unid")[0].run_id  # the latest run
+
+
+class Exits(CountingConnector):
+    """Yields some documents, then raises what it is given (SystemExit, a BaseException)."""
+
+    def __init__(self, error: BaseException, **kw: object) -> None:
+        super().__init__("exits", **kw)  # type: ignore[arg-type]
+        self.error = error
+
+    def sync(self, *, since, cursor):  # type: ignore[no-untyped-def]
+        for i in range(25):
+            yield make_doc("exits", i)
+            if i == 19:
+                yield Checkpoint("20")
+        raise self.error
+
+
+class Stop(BaseException):
+    """Neither an Exception nor an interrupt."""
+
+
+@pytest.mark.parametrize("error", [SystemExit(3), Stop("stop right there")])
+def test_a_base_exception_keeps_documents_records_and_releases(
+    engine: SyncEngine, error: BaseException
+) -> None:
+    with pytest.raises(type(error)):
+        engine.sync(Exits(error))
+    assert engine.pipeline.store.count("exits") == 25  # everything before it is kept
+    run = engine.runs("exits")[0]
+    assert run.status is RunStatus.FAILED
+    assert (run.error or "").startswith(type(error).__name__)
+    cp = engine.get_checkpoint("exits")
+    assert cp["cursor"] == "20" and cp["error"] == run.error
+    engine.sync(CountingConnector("exits", total=3))  # the lease is free again
+    assert engine.runs("exits")[0].status is RunStatus.SUCCEEDED

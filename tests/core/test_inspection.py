@@ -73,7 +73,11 @@ def test_warns_about_what_would_hurt_a_sync() -> None:
     assert "item 5: a sync would reject '': doc_id must not be empty" in text
     assert "item 6: yielded object, expected a Document or a Checkpoint" in text
     assert "item 7: checkpoint cursor is int 42, not a string" in text
-    assert report.exhausted and report.ok
+    # a cursor that is not a string fails every sync: the dry run fails too
+    assert report.exhausted and not report.ok
+    assert report.fatal == [
+        "item 7: checkpoint cursor is int 42, not a string; the engine stores cursors as text"
+    ]
 
 
 def test_warns_when_there_is_no_checkpoint() -> None:
@@ -120,7 +124,9 @@ def test_mirror_markers_are_shown_not_warned_about() -> None:
     from syncdeck.core.documents import Deleted, ListingComplete, Unchanged
 
     items = [doc("a"), Unchanged("b"), Deleted("c"), Checkpoint("1"), ListingComplete()]
-    report = inspect_connector(Scripted(items), limit=10)
+    listing = Scripted(items)
+    listing.lists_source = True
+    report = inspect_connector(listing, limit=10)
     assert report.ok and report.warnings == []
     assert [(i.kind, i.doc_id) for i in report.items] == [
         ("document", "a"),
@@ -131,3 +137,16 @@ def test_mirror_markers_are_shown_not_warned_about() -> None:
     ]
     bad = inspect_connector(Scripted([Deleted("")]), limit=10)
     assert bad.warnings == ["item 1: Deleted marker with doc_id ''; a sync would fail on it"]
+    assert not bad.ok
+    undeclared = inspect_connector(Scripted([doc("a"), ListingComplete()]), limit=10)
+    assert not undeclared.ok and "does not declare lists_source = True" in undeclared.fatal[0]
+
+
+def test_a_timestamp_given_naive_is_warned_about_though_normalised() -> None:
+    given = Document("g", "src", "note", "text", timestamp=datetime(2024, 1, 1, 9, 0))
+    assert given.timestamp.tzinfo is UTC  # the document took it as UTC...
+    report = inspect_connector(Scripted([given, Checkpoint("1")]), limit=5)
+    assert report.warnings == [
+        "item 1: naive timestamp 2024-01-01T09:00:00 for 'g'; it will be taken as UTC"
+    ]  # ...and the dry run still says so
+    assert report.ok  # a naive timestamp does not fail a sync

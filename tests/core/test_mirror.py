@@ -358,3 +358,22 @@ def test_a_checkpoint_from_before_store_identity_is_trusted_unless_the_store_is_
         assert engine.get_checkpoint("counting")["items_synced"] == 40
     finally:
         _close(engine)
+
+
+def test_ids_and_cursors_with_undecodable_bytes_round_trip(engine: SyncEngine) -> None:
+    """No id or cursor can make a commit fail, and each comes back exactly as yielded."""
+    odd = b"notes/caf\xe9.md".decode("utf-8", "surrogateescape")
+    cursor = "\ud800 at " + odd
+    connector = ListedSource("src", {odd: ("text", "v1"), "plain": ("other", "v1")})
+    script = [document("src", odd, "one"), Checkpoint(cursor), Deleted("x\udcff")]
+    engine.sync(Marked(script))
+    assert engine.get_checkpoint("src")["cursor"] == cursor
+    assert engine.runs("src")[0].cursor_end == cursor
+    assert odd in engine.pipeline.store.ids("src")
+    engine.sync(connector)  # a listing over the same odd id: kept, nothing deleted twice
+    assert sorted(engine.pipeline.store.ids("src")) == sorted([odd, "plain"])
+    engine.sync(connector)
+    assert connector.reads == 2  # the second listing found both unchanged by version
+    engine.set_cursor("src", cursor)
+    assert engine.get_checkpoint("src")["cursor"] == cursor
+    assert engine.undo_checkpoint("src")["cursor"] == cursor

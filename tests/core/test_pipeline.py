@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
 
@@ -105,3 +106,98 @@ def test_timestamp_edits_are_changes_and_equal_instants_are_not(
     assert pipeline.store.get("s", "t")["timestamp"] == "2024-05-01T12:00:00.250001+00:00"
     assert again(_Stamp(2025, 1, 2, 3, 4, 5, tzinfo=paris)) == (0, 1)
     assert pipeline.store.get("s", "t")["timestamp"] == "2025-01-02T01:04:05+00:00"
+
+
+# -- hostile input never fails a run (hardening) -----------------------------------------
+
+
+class _RaisingZone(tzinfo):
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        raise ValueError("this zone cannot say its offset")
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        raise ValueError("nor its DST")
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "Broken/Zone"
+
+
+def _deep(depth: int) -> dict[str, object]:
+    value: dict[str, object] = {}
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+def _late_timestamp() -> Document:
+    doc = Document("late", "s", "note", "x")
+    doc.timestamp = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (
+            lambda: Document(
+                "far",
+                "s",
+                "note",
+                "x",
+                timestamp=datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+            ),
+            "timestamp cannot be represented in UTC",
+        ),
+        (
+            lambda: Document(
+                "early",
+                "s",
+                "note",
+                "x",
+                timestamp=datetime(1, 1, 1, 0, tzinfo=timezone(timedelta(hours=5))),
+            ),
+            "timestamp cannot be represented in UTC",
+        ),
+        (
+            lambda: Document(
+                "zone", "s", "note", "x", timestamp=datetime(2024, 1, 1, tzinfo=_RaisingZone())
+            ),
+            "timestamp's time zone failed",
+        ),
+        (lambda: Document("deep", "s", "note", "x", metadata=_deep(100_000)), "nested too deep"),
+        (_late_timestamp, "timestamp cannot be represented in UTC"),
+    ],
+)
+def test_documents_that_cannot_be_stored_are_quarantined_not_fatal(
+    pipeline: IngestionPipeline, make: Callable[[], Document], reason: str
+) -> None:
+    doc = make()  # building the document never raises, whatever its timestamp
+    result = pipeline.ingest_batch([doc, make_doc("s", 1)])
+    assert result.inserted == 1
+    assert [r.reason for r in result.rejected] and reason in result.rejected[0].reason
+    assert result.rejected[0].doc_id == doc.doc_id
+
+
+def test_ids_differing_only_in_undecodable_bytes_are_distinct(
+    pipeline: IngestionPipeline,
+) -> None:
+    a = b"caf\xe9.md".decode("utf-8", "surrogateescape")
+    b = b"caf\xe8.md".decode("utf-8", "surrogateescape")
+    lone = "x\ud800y"
+    docs = [Document(i, "s", "note", f"text of {i!r}") for i in (a, b, lone, "x\ufffdy")]
+    assert pipeline.ingest(docs) == 4
+    assert pipeline.store.count("s") == 4
+    assert pipeline.ingest_batch(docs).unchanged == 4  # the same ids again: recognised
+
+
+def test_the_content_hash_has_no_ambiguous_boundaries(pipeline: IngestionPipeline) -> None:
+    pipeline.ingest([Document("h", "s", "note", "body", title="a\x1fb", author="c")])
+    moved = pipeline.ingest_batch([Document("h", "s", "note", "body", title="a", author="b\x1fc")])
+    assert moved.updated == 1  # a separator moved between two fields is an edit
+    pipeline.ingest([Document("u", "s", "note", "x", url=None, thread_id="")])
+    swapped = pipeline.ingest_batch([Document("u", "s", "note", "x", url="", thread_id=None)])
+    assert swapped.updated == 1  # None and "" are different values
+    assert (
+        pipeline.store.get("s", "u")["url"] == ""
+        and pipeline.store.get("s", "u")["thread_id"] is None
+    )

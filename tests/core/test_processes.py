@@ -160,3 +160,56 @@ def test_sigkill_at_several_points_then_resume_is_exact(tmp_path: Path) -> None:
         statuses = [r.status for r in engine.runs("numbered", limit=50)]
         assert statuses[0] is RunStatus.SUCCEEDED
         assert statuses.count(RunStatus.ABANDONED) == kills
+
+
+def test_a_dead_holder_whose_pid_was_reused_is_seen_as_dead(tmp_path: Path) -> None:
+    """The pid of a lease's dead holder now belongs to an unrelated live process (here,
+    a sleeper started after it): the lease is stale all the same, by process start time."""
+    holder = start_worker(tmp_path, "--total", "5")
+    assert holder.wait(30) == 0
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        conn = sqlite3.connect(tmp_path / "s.db")
+        start = conn.execute("SELECT process_start FROM sync_runs").fetchone()[0]
+        assert start  # the holder's start time was recorded beside its pid
+        # as if the dead holder had had the sleeper's pid: same pid, another start time
+        conn.execute(
+            "UPDATE sync_runs SET status='running', finished_at=NULL, pid=?", (sleeper.pid,)
+        )
+        conn.commit()
+        conn.close()
+        with (
+            KnowledgeStore(tmp_path / "k.db") as store,
+            SyncEngine(IngestionPipeline(store), state_db=tmp_path / "s.db") as engine,
+        ):
+            assert engine.states()["numbered"].active is None
+            engine.sync(CountingConnector("numbered", total=5))
+            assert engine.runs("numbered")[1].status is RunStatus.ABANDONED
+    finally:
+        sleeper.kill()
+        sleeper.wait(10)
+
+
+def test_a_lease_can_be_released_by_hand_and_says_so(tmp_path: Path) -> None:
+    with (
+        KnowledgeStore(tmp_path / "k.db") as store,
+        SyncEngine(IngestionPipeline(store), state_db=tmp_path / "s.db") as engine,
+    ):
+        conn = sqlite3.connect(tmp_path / "s.db")
+        fresh = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+        conn.execute(
+            "INSERT INTO sync_runs (connector_id, status, started_at, heartbeat, pid, host) "
+            "VALUES ('counting', 'running', ?, ?, 4242, 'elsewhere')",
+            (fresh, fresh),
+        )
+        conn.commit()
+        conn.close()
+        with pytest.raises(SyncAlreadyRunning):
+            engine.sync(CountingConnector(total=5))
+        released = engine.release_lease("counting")
+        assert released is not None and (released.pid, released.host) == (4242, "elsewhere")
+        run = engine.runs("counting")[0]
+        assert run.status is RunStatus.ABANDONED
+        assert f"lease released by hand (pid {os.getpid()} on {HOST})" in (run.error or "")
+        assert engine.release_lease("counting") is None  # nothing left to release
+        assert engine.sync(CountingConnector(total=5)) == 5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from syncdeck.core.redaction import (
@@ -75,3 +77,28 @@ def test_redact_text_masks_the_longest_secret_first_and_ignores_tiny_values() ->
     assert redact_text("key=abcdef", ["abcd", "abcdef"]) == f"key={MASK}"
     assert redact_text("id 1 of 10", ["1"]) == "id 1 of 10"
     assert redact_text("", ["abcd"]) == ""
+
+
+def test_quoted_and_escaped_forms_of_a_secret_are_masked() -> None:
+    from urllib.parse import quote, quote_plus
+
+    from syncdeck.core.redaction import redact_text
+
+    secret = "s3cr3t/with spaces&'quotes'\n"
+    text = (
+        f"url {quote(secret, safe='')} plus {quote_plus(secret)} repr {secret!r} "
+        f"json {json.dumps(secret)} raw {secret}"
+    )
+    masked = redact_text(text, [secret])
+    for form in (quote(secret, safe=""), quote_plus(secret), repr(secret)[1:-1], secret):
+        assert form not in masked
+    assert masked.count("***") >= 5
+
+
+def test_secret_looking_query_parameters_are_masked_in_any_text() -> None:
+    from syncdeck.core.redaction import redact_text
+
+    text = "GET https://api.example.com/v1/items?page=2&api_key=abc123XYZ&access_token=t0k"
+    masked = redact_text(text, [])
+    assert "abc123XYZ" not in masked and "t0k" not in masked
+    assert "page=2" in masked and "api_key=***" in masked

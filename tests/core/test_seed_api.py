@@ -35,13 +35,10 @@ def test_seed_usage_verbatim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     engine.close()
 
 
-def test_unknown_connector_checkpoint_is_empty(engine: SyncEngine) -> None:
-    assert engine.get_checkpoint("nobody") == {
-        "items_synced": 0,
-        "cursor": None,
-        "last_sync": None,
-        "error": None,
-    }
+def test_a_connector_that_never_synced_has_no_checkpoint(engine: SyncEngine) -> None:
+    """As the original documents: "Return the last checkpoint, or None if never synced"."""
+    assert engine.get_checkpoint("nobody") is None
+    assert engine.checkpoint("nobody").cursor is None  # the record form is never None
 
 
 def test_public_names_import() -> None:

@@ -6,9 +6,18 @@ from __future__ import annotations
 import threading
 
 import pytest
+from core.conftest import BASE_TIME as BASE
 from core.conftest import CountingConnector, make_doc
 
-from syncdeck import Document, IngestionPipeline, KnowledgeStore, SyncEngine
+from syncdeck import (
+    BaseConnector,
+    Checkpoint,
+    Document,
+    IngestionPipeline,
+    KnowledgeStore,
+    ListingComplete,
+    SyncEngine,
+)
 from syncdeck.core.postgres.search import tsquery
 
 
@@ -123,3 +132,39 @@ def test_search_filters_by_source_and_marks_the_snippet(pg_url: str) -> None:
         )
         hits = store.search("walrus", source="a")
         assert [(h.source, h.snippet) for h in hits] == [("a", "the [walrus] swims")]
+
+
+class Awkward(BaseConnector):
+    """Ids, texts and a cursor that a database refuses as they are: a NUL (PostgreSQL), a
+    lone surrogate (any UTF-8 database), a leading U+FFFF (core.text's escape mark)."""
+
+    lists_source = True
+    connector_id = "awk"
+    IDS = ["nul\x00id", "surrogate-\udc80", "\uffffmarked", "plain"]
+
+    def sync(self, *, since, cursor):  # type: ignore[no-untyped-def]
+        for doc_id in self.IDS:
+            yield Document(
+                doc_id, "awk", "note", f"text\x00of {doc_id!r}", title="\uffffT\x00", timestamp=BASE
+            )
+        yield Checkpoint("cursor\x00\udc80")
+        yield ListingComplete()
+
+
+def test_text_a_database_refuses_round_trips_on_both_backends(locations: tuple[str, str]) -> None:
+    with (
+        KnowledgeStore(locations[0]) as store,
+        SyncEngine(IngestionPipeline(store), state_db=locations[1]) as engine,
+    ):
+        engine.sync(Awkward())
+        engine.sync(Awkward())  # a second complete listing deletes nothing: the ids match
+        assert sorted(store.ids("awk")) == sorted(Awkward.IDS)
+        assert engine.runs("awk")[0].deleted == 0 and engine.runs("awk")[0].unchanged == 4
+        doc = store.get("awk", "nul\x00id")
+        assert (doc["doc_id"], doc["content"], doc["title"]) == (
+            "nul\x00id",
+            "text\x00of 'nul\\x00id'",
+            "\uffffT\x00",
+        )
+        assert engine.get_checkpoint("awk")["cursor"] == "cursor\x00\udc80"
+        assert store.versions("awk", ["surrogate-\udc80", "missing"]) == {"surrogate-\udc80": None}

@@ -39,7 +39,10 @@ class UIContext(AppContext):
         self.factories = factories
 
     def build(self, connector_id: str) -> BaseConnector:
-        return self.factories[connector_id]()
+        connector = self.factories[connector_id]()
+        # as the registry does: the engine masks these in what it records and reports
+        connector.secret_values = tuple(self.spec(connector_id).secret_values())
+        return connector
 
 
 class RecordingApp(SyncdeckApp):

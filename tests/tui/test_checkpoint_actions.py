@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from support.connectors import Held
 from textual.widgets import Input
 
 from syncdeck.tui.screens.confirm import ConfirmScreen
@@ -13,7 +14,7 @@ from syncdeck.tui.screens.edit_cursor import EditCursorScreen
 from syncdeck.tui.status import DisplayStatus
 
 from .support import RecordingApp, wait_until
-from .tui_connectors import Counted, Held
+from .tui_connectors import Counted
 
 
 async def synced_app(make_context: Any) -> tuple[RecordingApp, Any]:
@@ -62,7 +63,7 @@ async def test_reset_confirmed_starts_over_and_undo_restores(make_context: Any) 
             "last_sync": None,
             "error": None,
         }
-        assert "checkpoint reset" in app._panel("notes").log_text
+        assert "checkpoint reset" in app.panel("notes").log_text
 
         await pilot.press("u")
         await wait_until(pilot, lambda: app.said("checkpoint restored: cursor 30, 30 items"))
@@ -94,7 +95,7 @@ async def test_edit_cursor_shows_the_current_value_and_saves(make_context: Any) 
 
         await pilot.press("s")  # the next sync resumes after document 12
         await wait_until(
-            pilot, lambda: "run 2 started from cursor 12" in app._panel("notes").log_text
+            pilot, lambda: "run 2 started from cursor 12" in app.panel("notes").log_text
         )
         await wait_until(pilot, lambda: app.overviews["notes"].status is DisplayStatus.SUCCEEDED)
     (latest, _first) = context.engine.runs("notes")

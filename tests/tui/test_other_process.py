@@ -34,12 +34,12 @@ async def test_a_run_of_another_process_appears_and_is_not_started_twice(
             holder = f"pid {process.pid} on "
             assert holder in (app.overviews["shared"].holder or "")
             await wait_until(
-                pilot, lambda: "running in another process" in app._panel("shared").log_text
+                pilot, lambda: "running in another process" in app.panel("shared").log_text
             )
 
             await pilot.press("s")
             assert app.said("shared is already syncing in another process", "warning")
-            assert app.scheduler.running == {}
+            assert app.supervisor.running == []
             await pilot.press("c")
             assert app.said("cancel it there", "warning")
             await pilot.press("r")
@@ -51,7 +51,7 @@ async def test_a_run_of_another_process_appears_and_is_not_started_twice(
                 pilot, lambda: app.overviews["shared"].status is DisplayStatus.SUCCEEDED
             )
             await wait_until(pilot, lambda: app.overviews["shared"].items_synced == 40)
-            assert f"run 1 ({holder}" in app._panel("shared").log_text
+            assert f"run 1 ({holder}" in app.panel("shared").log_text
         finally:
             release.touch()
             process.wait(20)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from support.connectors import Held, Sloppy
 from textual.command import CommandList
 from textual.widgets import DataTable
 
@@ -14,7 +15,7 @@ from syncdeck.tui.status import DisplayStatus
 from syncdeck.tui.widgets.connector_table import ConnectorTable
 
 from .support import RecordingApp, open_inspect, wait_until
-from .tui_connectors import Counted, Held, Sloppy
+from .tui_connectors import Counted
 
 
 def names(app: RecordingApp) -> list[str]:
@@ -128,7 +129,7 @@ async def test_help_opens_and_main_keys_are_off_under_dialogs(make_context: Any)
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("s", "a")  # not for the list behind the dialog
         await pilot.pause(0.2)
-        assert app.scheduler.running == {} and context.engine.runs("notes") == []
+        assert app.supervisor.running == [] and context.engine.runs("notes") == []
         await pilot.press("escape")
         assert app.screen is app.main_screen
 
@@ -161,7 +162,7 @@ async def test_mouse_selects_a_connector_and_shows_its_panel(make_context: Any) 
         assert app.selected == "alpha"
         await pilot.click(ConnectorTable, offset=(3, 3))  # header, alpha, beta, gamma
         assert app.selected == "gamma"
-        assert app.main_screen.query_one("#panels").current == app._panel("gamma").id  # type: ignore[attr-defined]
+        assert app.main_screen.query_one("#panels").current == app.panel("gamma").id  # type: ignore[attr-defined]
         await pilot.press("s")
         await wait_until(pilot, lambda: app.overviews["gamma"].status is DisplayStatus.SUCCEEDED)
         assert app.overviews["alpha"].status is DisplayStatus.IDLE

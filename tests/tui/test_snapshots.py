@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import re
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from support.connectors import Held, Sloppy
 from textual.pilot import Pilot
 
 from syncdeck.core.events import RunStatus
 from syncdeck.tui.screens.history import HistoryScreen
 
 from .support import RecordingApp, UIContext, open_inspect, wait_until
-from .tui_connectors import Counted, Held, Sloppy
+from .tui_connectors import Counted
 
 SIZE = (80, 24)
 
@@ -31,14 +34,25 @@ def stable_traceback(text: str) -> str:
     return "\n".join(line for line in kept if not re.fullmatch(r"\s{4,}\S.*", line))
 
 
+@pytest.fixture(autouse=True)
+def stable_tracebacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app shows tracebacks as the engine recorded them: here they are recorded in
+    the stable form."""
+    original = traceback.format_exception
+
+    def formatted(*args: Any, **kwargs: Any) -> list[str]:
+        return [stable_traceback("".join(original(*args, **kwargs)))]
+
+    monkeypatch.setattr(traceback, "format_exception", formatted)
+
+
 def make_app(context: UIContext, frozen: Any) -> RecordingApp:
-    context.redact = stable_traceback  # type: ignore[method-assign]
     return RecordingApp(context, clock=frozen)
 
 
 def logged(app: RecordingApp, connector_id: str, text: str) -> bool:
     """``text`` is in the connector's log and on screen (the log is written in bursts)."""
-    panel = app._panel(connector_id)
+    panel = app.panel(connector_id)
     return text in panel.log_text and not panel.log_pending
 
 

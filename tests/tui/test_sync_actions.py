@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from support.connectors import Endless, Held, Secretive
+
 from syncdeck import Checkpoint, Document
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.errors import ConfigError
@@ -17,7 +19,7 @@ from syncdeck.tui.status import DisplayStatus
 from syncdeck.tui.widgets.connector_table import ConnectorTable
 
 from .support import RecordingApp, wait_for_event, wait_until
-from .tui_connectors import Counted, Endless, Held, Secretive
+from .tui_connectors import Counted
 
 
 def status(app: RecordingApp, cid: str) -> DisplayStatus:
@@ -42,7 +44,7 @@ async def test_sync_runs_to_completion_and_streams_batches(make_context: Any) ->
         await pilot.press("s")
         await wait_until(pilot, lambda: status(app, "notes") is DisplayStatus.SUCCEEDED)
         await wait_until(pilot, lambda: cell(app, "notes", "items") == "250")
-        log = app._panel("notes").log_text
+        log = app.panel("notes").log_text
         assert "run 1 started from the beginning" in log
         assert "batch 1: 100 docs (100 new) · cursor 100 · total 100" in log
         assert "batch 3: 50 docs" in log
@@ -61,12 +63,12 @@ async def test_cancel_mid_run_saves_the_checkpoint(make_context: Any) -> None:
     app = RecordingApp(context)
     async with app.run_test() as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: "batch 2:" in app._panel("endless").log_text)
+        await wait_until(pilot, lambda: "batch 2:" in app.panel("endless").log_text)
         await pilot.press("c")
         await wait_until(pilot, lambda: status(app, "endless") is DisplayStatus.CANCELLED)
         assert app.said("Cancelling endless")
         assert app.said("endless cancelled; its checkpoint is saved.", "warning")
-        assert "run 1 cancelled" in app._panel("endless").log_text
+        assert "run 1 cancelled" in app.panel("endless").log_text
     (run,) = context.engine.runs("endless")
     assert run.status is RunStatus.CANCELLED
     checkpoint = context.engine.get_checkpoint("endless")
@@ -85,7 +87,7 @@ async def test_failure_turns_red_then_s_resumes_from_the_cursor(make_context: An
         await pilot.press("s")
         await wait_until(pilot, lambda: status(app, "flaky") is DisplayStatus.FAILED)
         await wait_until(pilot, lambda: app.said("flaky failed", "error"))
-        panel = app._panel("flaky")
+        panel = app.panel("flaky")
         assert panel.has_class("-failed")
         assert cell(app, "flaky", "error").startswith("ConnectionError: source went away")
         log = panel.log_text
@@ -120,8 +122,8 @@ async def test_a_connector_that_cannot_be_built_fails_with_its_message(
         await pilot.press("s")
         await wait_until(pilot, lambda: status(app, "bad") is DisplayStatus.FAILED)
         assert app.said("bad could not start: syncdeck.toml: [connectors.bad] path", "error")
-        assert "folder does not exist" in app._panel("bad").log_text
-        assert "Traceback" not in app._panel("bad").log_text  # an operator error, not a bug
+        assert "folder does not exist" in app.panel("bad").log_text
+        assert "Traceback" not in app.panel("bad").log_text  # an operator error, not a bug
 
 
 async def test_secrets_never_reach_the_screen(make_context: Any) -> None:
@@ -133,7 +135,7 @@ async def test_secrets_never_reach_the_screen(make_context: Any) -> None:
         await pilot.press("s")
         await wait_until(pilot, lambda: status(app, "api") is DisplayStatus.FAILED)
         await wait_until(pilot, lambda: app.said("api failed"))
-        log = app._panel("api").log_text
+        log = app.panel("api").log_text
         assert "the server refused token ***" in log
         assert token not in log
         assert not any(token in message for _, message in app.notes)
@@ -179,7 +181,7 @@ async def test_sync_all_runs_at_most_max_concurrent(make_context: Any, releases:
         await wait_until(pilot, lambda: cell(app, "c", "status") == "… queued")
         assert cell(app, "a", "status") == "▶ running"
         assert cell(app, "d", "status") == "… queued"
-        assert "queued: 2 syncs running, at most 2 at once" in app._panel("d").log_text
+        assert "queued: 2 syncs running, at most 2 at once" in app.panel("d").log_text
 
         gates["a"][1].set()  # a finishes: c takes its slot
         await wait_for_event(pilot, gates["c"][0])
@@ -222,7 +224,7 @@ async def test_quit_cancels_running_syncs_and_saves_their_checkpoints(make_conte
     app = RecordingApp(context)
     async with app.run_test() as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: "batch 1:" in app._panel("endless").log_text)
+        await wait_until(pilot, lambda: "batch 1:" in app.panel("endless").log_text)
         await pilot.press("q")
         await asyncio.wait_for(
             app._exited.wait() if hasattr(app, "_exited") else _until_exit(app), 10
@@ -260,19 +262,23 @@ async def _until_exit(app: RecordingApp) -> None:
 async def test_an_event_flood_is_coalesced_into_bounded_repaints(make_context: Any) -> None:
     """20,000 batch events from a thread: the panel shows the newest lines and a note of
     how many came too fast, and the keys still answer at once."""
-    from syncdeck.core.events import BatchCommitted, RunStarted
+    from support.connectors import BASE_TIME
 
-    from .tui_connectors import BASE_TIME
+    from syncdeck.core.events import BatchCommitted, RunStarted
 
     context = make_context({"fast": lambda: Counted("fast"), "other": lambda: Counted("other")})
     app = RecordingApp(context)
     async with app.run_test() as pilot:
 
+        def emit(event: Any) -> None:  # as a run of the app's supervisor hands them on
+            app.supervisor.live.apply(event)
+            app.run_log.record(event)
+
         def flood() -> None:
-            app.bridge(RunStarted("fast", 1, BASE_TIME, None, None, 0))
+            emit(RunStarted("fast", 1, BASE_TIME, None, None, 0))
             for n in range(1, 20_001):
                 batch, totals = RunCounts(1, 1, 0, 0, 0, 1), RunCounts(n, n, 0, 0, 0, n)
-                app.bridge(BatchCommitted("fast", 1, batch, totals, str(n), n, n / 20_000))
+                emit(BatchCommitted("fast", 1, batch, totals, str(n), n, n / 20_000))
 
         thread = threading.Thread(target=flood)
         thread.start()
@@ -280,7 +286,7 @@ async def test_an_event_flood_is_coalesced_into_bounded_repaints(make_context: A
         assert app.selected == "other"
         await pilot.press("up")
         thread.join()
-        panel = app._panel("fast")
+        panel = app.panel("fast")
         await wait_until(pilot, lambda: "batch 20000:" in panel.log_text and not panel.log_pending)
         lines = panel.log_text.splitlines()
         assert len(lines) < 2_000  # not twenty thousand
@@ -291,7 +297,7 @@ async def test_an_event_flood_is_coalesced_into_bounded_repaints(make_context: A
         )
         shown = sum(1 for line in lines if " batch " in line or " started " in line)
         assert skipped + shown == 20_001  # every line is shown or counted
-        assert app.bridge.view("fast").documents == 20_000  # type: ignore[union-attr]
+        assert app.supervisor.live.view("fast").totals.documents == 20_000  # type: ignore[union-attr]
 
 
 async def test_repaints_yield_to_syncs_when_the_ui_is_over_its_cpu_budget(
@@ -310,7 +316,7 @@ async def test_repaints_yield_to_syncs_when_the_ui_is_over_its_cpu_budget(
         app.repaint()
         assert app._ticks == idle_ticks + 1  # nothing runs: the budget does not apply
         await pilot.press("s")
-        await wait_until(pilot, lambda: "endless" in app.scheduler.running)
+        await wait_until(pilot, lambda: "endless" in app.supervisor.running)
         app._skipped = 0  # other repaints (a state poll) may have run meanwhile
         before = app._ticks
         painted = []
@@ -322,4 +328,4 @@ async def test_repaints_yield_to_syncs_when_the_ui_is_over_its_cpu_budget(
         assert painted == ([False] * SKIP_AT_MOST + [True]) * 2
         app._cpu_share = 0.0
         await pilot.press("c")
-        await wait_until(pilot, lambda: not app.scheduler.running)
+        await wait_until(pilot, lambda: not app.supervisor.running)

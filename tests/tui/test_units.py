@@ -1,4 +1,4 @@
-"""Pure pieces of the UI: formatting, status derivation, queueing, throughput."""
+"""Pure pieces of the UI: formatting, status derivation, throughput."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from syncdeck.app.live import LiveRun, Phase
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import ConnectorState, RunRecord
 from syncdeck.tui import formatting as fmt
-from syncdeck.tui.bridge import RunView
 from syncdeck.tui.overview import build_overview
-from syncdeck.tui.scheduler import Decision, LocalRun, SyncScheduler
 from syncdeck.tui.status import DisplayStatus
 from syncdeck.tui.throughput import ThroughputMeter
 
@@ -56,15 +55,18 @@ def record(run_id: int, status: RunStatus, *, pid: int = 4242, host: str = "othe
     )  # fmt: skip
 
 
+def nobody(run_id: int) -> bool:
+    """No run is this app's."""
+    return False
+
+
 def state(*, active: RunRecord | None = None, last: RunRecord | None = None) -> ConnectorState:
     return ConnectorState("c", 50, "50", None, None, active, last)
 
 
 def test_a_lease_of_another_process_is_running_elsewhere() -> None:
     other = record(9, RunStatus.RUNNING)
-    overview = build_overview(
-        "c", "t", state(active=other, last=other), local=None, queued=False, live=None
-    )
+    overview = build_overview("c", "t", state(active=other, last=other), None, nobody)
     assert overview.status is DisplayStatus.ELSEWHERE
     assert overview.holder == "pid 4242 on other"
 
@@ -72,55 +74,35 @@ def test_a_lease_of_another_process_is_running_elsewhere() -> None:
 def test_a_lease_of_our_own_finished_run_is_not_elsewhere() -> None:
     """The poll saw our run still active just before it ended."""
     ours = record(9, RunStatus.RUNNING)
-    live = RunView(run_id=9, status=RunStatus.SUCCEEDED, items_synced=80, cursor="80")
-    overview = build_overview(
-        "c", "t", state(active=ours, last=ours), local=None, queued=False, live=live, own_runs={9}
+    live = LiveRun(
+        "c", Phase.ENDED, run_id=9, status=RunStatus.SUCCEEDED, items_synced=80, cursor="80"
     )
+    overview = build_overview("c", "t", state(active=ours, last=ours), live, {9}.__contains__)
     assert overview.status is DisplayStatus.SUCCEEDED
     assert (overview.items_synced, overview.cursor) == (80, "80")
 
 
 def test_a_running_record_without_lease_holder_is_abandoned() -> None:
     stale = record(3, RunStatus.RUNNING)
-    overview = build_overview("c", "t", state(last=stale), local=None, queued=False, live=None)
+    overview = build_overview("c", "t", state(last=stale), None, nobody)
     assert overview.status is DisplayStatus.ABANDONED
 
 
 def test_local_runs_and_queue_win_over_the_database() -> None:
     done = record(3, RunStatus.SUCCEEDED)
-    run = LocalRun("c")
+    running, cancelling = LiveRun("c", Phase.RUNNING), LiveRun("c", Phase.CANCELLING)
     assert (
-        build_overview("c", "t", state(last=done), local=run, queued=False, live=None).status
-        is DisplayStatus.RUNNING
+        build_overview("c", "t", state(last=done), running, nobody).status is DisplayStatus.RUNNING
     )
-    run.cancel.set()
     assert (
-        build_overview("c", "t", state(last=done), local=run, queued=False, live=None).status
+        build_overview("c", "t", state(last=done), cancelling, nobody).status
         is DisplayStatus.CANCELLING
     )
     assert (
-        build_overview("c", "t", state(last=done), local=None, queued=True, live=None).status
+        build_overview("c", "t", state(last=done), LiveRun("c", Phase.QUEUED), nobody).status
         is DisplayStatus.QUEUED
     )
-    assert (
-        build_overview("c", "t", None, local=None, queued=False, live=None).status
-        is DisplayStatus.IDLE
-    )
-
-
-def test_scheduler_limits_and_queues_in_order() -> None:
-    scheduler = SyncScheduler(2)
-    assert [scheduler.request(c) for c in "abcd"] == [
-        Decision.STARTED, Decision.STARTED, Decision.QUEUED, Decision.QUEUED,
-    ]  # fmt: skip
-    assert scheduler.request("a") is Decision.ALREADY_RUNNING
-    assert scheduler.request("c") is Decision.ALREADY_QUEUED
-    assert scheduler.cancel("d") and list(scheduler.queue) == ["c"]
-    assert scheduler.finished("a") == ["c"]
-    assert set(scheduler.running) == {"b", "c"}
-    runs = scheduler.cancel_all()
-    assert all(run.cancel.is_set() for run in runs)
-    assert not scheduler.cancel("zzz")
+    assert build_overview("c", "t", None, None, nobody).status is DisplayStatus.IDLE
 
 
 def test_throughput_samples_whole_seconds_and_resets_per_run() -> None:

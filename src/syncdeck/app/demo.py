@@ -28,6 +28,12 @@ def demo_specs(sample_data: Path | None = None) -> dict[str, ConnectorSpec]:
         "notes": {"type": "filesystem", "path": str(data / "notes")},
         "mail": {"type": "mailbox", "path": str(data / "mail.mbox")},
         "chat": {"type": "jsonl", "path": str(data / "chat.jsonl")},
+        "blog": {"type": "feed", "urls": [str(data / "engineering-blog.rss")]},
+        "calendar": {
+            "type": "calendar",
+            "urls": [str(data / "team-calendar.ics")],
+            "timezone": "Europe/Dublin",
+        },
         "firehose": {"type": "demo", "count": 200_000, "delay": 0.0},
         "slow": {"type": "demo", "count": 300, "delay": 0.05},
         "flaky": {"type": "demo", "count": 400, "fail_at": 150, "fail_mode": "once"},

@@ -31,6 +31,7 @@ from typing import Any
 
 from syncdeck.app.parameters import ParameterInfo, check_params, parameters
 from syncdeck.core.connector import BaseConnector
+from syncdeck.core.describe import describe_error
 from syncdeck.core.errors import ConfigError, ConnectorLoadError, SyncdeckError
 from syncdeck.core.redaction import redact_text, secret_values
 
@@ -141,7 +142,7 @@ class ConnectorRegistry:
                 except Exception as exc:
                     raise ConnectorLoadError(
                         f"entry point {type_name!r} ({ep.value}) failed to load: "
-                        f"{_exception_text(exc)}"
+                        f"{describe_error(exc)}"
                     ) from None
             known = ", ".join(t.name for t in self.types()) or "none"
             raise ConfigError(
@@ -167,12 +168,12 @@ class ConnectorRegistry:
                 raise ConnectorLoadError(
                     f"{label}: no module named {module_name!r} (is it installed, or on PYTHONPATH?)"
                 ) from None
-            raise ConnectorLoadError(f"{label}: {_exception_text(exc)}") from None
+            raise ConnectorLoadError(f"{label}: {describe_error(exc)}") from None
         except SyntaxError as exc:
             raise ConnectorLoadError(f"{label}: {_syntax_error_text(exc)}") from None
         except Exception as exc:
             raise ConnectorLoadError(
-                f"{label}: importing {module_name} failed: {_exception_text(exc)}"
+                f"{label}: importing {module_name} failed: {describe_error(exc)}"
             ) from None
         return _get_attr(module, attr, label)
 
@@ -205,7 +206,7 @@ class ConnectorRegistry:
                 line = _line_in(exc, path)
                 where = f"{path}:{line}" if line else str(path)
                 raise ConnectorLoadError(
-                    f"{where}: loading the connector file failed: {_exception_text(exc)}"
+                    f"{where}: loading the connector file failed: {describe_error(exc)}"
                 ) from None
             self._file_modules[(path, mtime)] = module
         return _get_attr(module, attr, str(path))
@@ -264,7 +265,7 @@ class ConnectorRegistry:
         except Exception as exc:
             line = _line_in(exc, Path(inspect.getsourcefile(cls) or ""))
             where = f" ({inspect.getsourcefile(cls)}:{line})" if line else ""
-            message = redact_text(_exception_text(exc), secrets)
+            message = redact_text(describe_error(exc), secrets)
             raise ConfigError(
                 f"{self._where(connector_id)}: {cls.__name__} rejected its parameters{where}: "
                 f"{message}"
@@ -310,11 +311,6 @@ def _get_attr(module: types.ModuleType, attr: str, label: str) -> Any:
             hint = f"; connector classes there: {', '.join(names)}" if names else ""
             raise ConnectorLoadError(f"{label}: has no attribute {attr!r}{hint}") from None
     return value
-
-
-def _exception_text(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _syntax_error_text(exc: SyntaxError) -> str:

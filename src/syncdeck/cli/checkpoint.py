@@ -8,13 +8,13 @@ import sys
 from syncdeck.cli import formatting as fmt
 from syncdeck.cli.exit_codes import OK, USAGE
 from syncdeck.cli.session import known_name, open_from_args
+from syncdeck.core.state import CheckpointRow
 
 
-def _describe(checkpoint: dict[str, object], redact: fmt.Redact) -> str:
-    cursor = checkpoint.get("cursor")
+def _describe(checkpoint: CheckpointRow, redact: fmt.Redact) -> str:
     return (
-        f"{checkpoint.get('items_synced', 0):,} items synced, cursor "
-        f"{fmt.cursor_text(cursor if isinstance(cursor, str) else None, redact)}"
+        f"{checkpoint.items_synced:,} items synced, cursor "
+        f"{fmt.cursor_text(checkpoint.cursor, redact)}"
     )
 
 
@@ -30,7 +30,7 @@ def confirm(question: str) -> bool:
 def reset(args: argparse.Namespace) -> int:
     with open_from_args(args) as context:
         name = known_name(context, args.name)
-        current = context.engine.get_checkpoint(name)
+        current = context.engine.checkpoint(name)
         if not args.yes:
             if not sys.stdin.isatty():
                 print(
@@ -57,11 +57,11 @@ def reset(args: argparse.Namespace) -> int:
 def set_cursor(args: argparse.Namespace) -> int:
     with open_from_args(args) as context:
         name = known_name(context, args.name)
-        current = context.engine.get_checkpoint(name)
+        current = context.engine.checkpoint(name)
         context.engine.set_cursor(name, args.value)
         print(
             f"{name}: cursor set to {fmt.cursor_text(args.value, context.redact, 200)} (was "
-            f"{fmt.cursor_text(current['cursor'], context.redact, 200)}); the next sync resumes "
+            f"{fmt.cursor_text(current.cursor, context.redact, 200)}); the next sync resumes "
             f"there. Undo with: syncdeck undo {name}"
         )
     return OK
@@ -70,6 +70,7 @@ def set_cursor(args: argparse.Namespace) -> int:
 def undo(args: argparse.Namespace) -> int:
     with open_from_args(args) as context:
         name = known_name(context, args.name)
-        restored = context.engine.undo_checkpoint(name)
+        context.engine.undo_checkpoint(name)
+        restored = context.engine.checkpoint(name)
         print(f"{name}: restored {_describe(restored, context.redact)}")
     return OK

@@ -20,12 +20,12 @@ def _start(args: argparse.Namespace) -> tuple[str | None, datetime | None, str]:
         return None, None, "from the beginning"
     with open_from_args(args) as context:
         context.spec(args.name)
-        checkpoint = context.engine.get_checkpoint(args.name)
-    since = datetime.fromisoformat(checkpoint["last_sync"]) if checkpoint["last_sync"] else None
-    where = f"from the saved cursor {fmt.cursor_text(checkpoint['cursor'], redact)}"
+        checkpoint = context.engine.checkpoint(args.name)
+    since = checkpoint.last_sync
+    where = f"from the saved cursor {fmt.cursor_text(checkpoint.cursor, redact)}"
     if since is not None:
         where += f", changes since {fmt.when(since)}"
-    return checkpoint["cursor"], since, where
+    return checkpoint.cursor, since, where
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,13 +62,13 @@ def run(args: argparse.Namespace) -> int:
             continue
         if item.kind == "checkpoint":
             cursor_repr = redact(repr(item.cursor))
-            print(f"{item.index:>5}  checkpoint  cursor {fmt.shorten(cursor_repr, 80)}")
+            print(f"{item.index:>5}  checkpoint  cursor {fmt.truncate(cursor_repr, 80)}")
             continue
         stamp = item.timestamp.isoformat() if item.timestamp else "no timestamp"
         title = f"  {redact(item.title)!r}" if item.title else ""
         print(f"{item.index:>5}  document    {redact(item.doc_id or '')!r}{title}  {stamp}")
         if item.content:
-            print(f"{'':>5}              {fmt.shorten(redact(item.content), 100)}")
+            print(f"{'':>5}              {fmt.truncate(redact(item.content), 100)}")
     if report.error:
         ending = "the connector raised an error"
     elif report.timed_out:

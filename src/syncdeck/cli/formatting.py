@@ -7,8 +7,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from syncdeck.app.wording import duration, first_line, truncate  # noqa: F401 (shared with the other front end)
+
 if TYPE_CHECKING:
     from syncdeck.core.state import RunRecord
+
 
 Redact = Callable[[str], str]
 
@@ -24,29 +27,11 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
-def shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
-
-
 def cursor_text(cursor: str | None, redact: Redact, width: int = 40) -> str:
     """A cursor as it would be typed back to ``syncdeck cursor`` (quoted), or "none"."""
     if cursor is None:
         return "none"
-    return shorten(repr(redact(cursor)), width)
-
-
-def first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return truncate(repr(redact(cursor)), width)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> list[str]:
@@ -91,11 +76,11 @@ def run_dict(run: RunRecord, redact: Redact, *, with_traceback: bool = False) ->
         "deletes_held": run.deletes_held,
         "batches": run.batches,
         "items_synced": run.items_synced,
-        "error": redact(run.error) if run.error else run.error,
+        "error": run.error,  # as recorded: the engine masked the connector's secrets
         "notice": run.notice,
     }
     if with_traceback:
-        data["traceback"] = redact(run.traceback) if run.traceback else run.traceback
+        data["traceback"] = run.traceback
     return data
 
 

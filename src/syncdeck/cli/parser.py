@@ -138,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(
         sub,
+        "release",
+        "syncdeck.cli.release:run",
+        "free a connector's lease by hand (its holder stuck, or its host gone)",
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+    p = _command(
+        sub,
         "forget",
         "syncdeck.cli.forget:run",
         "remove a connector's documents and state (for a source re-pointed or removed)",

@@ -1,9 +1,9 @@
 """Live progress of ``syncdeck sync``: one updating line per connector on a terminal, plain
 lines otherwise (logs, pipes, CI).
 
-Engine events arrive from the sync threads through a queue and are applied here by the
-main thread only, so the display needs no locks and repaints at a steady rate however
-fast documents arrive.
+What a connector has done is read from the supervisor's live fold
+(:class:`~syncdeck.app.live.LiveRuns`); the engine's events, handed over by the sync
+threads through a queue and handled by the main thread only, say when to print a line.
 """
 
 from __future__ import annotations
@@ -11,15 +11,19 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import TextIO
 
+from syncdeck.app.live import LiveRun, LiveRuns, Phase
+from syncdeck.app.outcome import RunOutcome
+from syncdeck.app.wording import outcomes
 from syncdeck.cli import formatting as fmt
 from syncdeck.core.events import (
     BatchCommitted,
     DocumentRejected,
     RunFinished,
     RunStarted,
+    RunStatus,
     SyncEvent,
 )
 
@@ -27,71 +31,54 @@ PLAIN_PROGRESS_INTERVAL = 2.0  # seconds between progress lines of one connector
 REJECTIONS_SHOWN = 3  # per connector; the rest are in ``syncdeck rejected``
 
 
-@dataclass
-class ConnectorProgress:
-    name: str
-    status: str = "waiting"  # waiting, running, succeeded, failed, cancelled, busy, skipped
-    documents: int = 0
-    items_synced: int = 0
-    batches: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    deleted: int = 0
-    deletes_held: int = 0
-    notice: str | None = None
-    cursor: str | None = None
-    elapsed: float = 0.0
-    error: str | None = None
-    started: bool = False
-    finished: bool = False
-    last_line: float = 0.0
-    clock: float = 0.0  # monotonic time the run started, for a live elapsed time
+def status_label(view: LiveRun) -> str:
+    """waiting, running, succeeded, failed, cancelled, busy or skipped."""
+    if view.outcome is not None and view.outcome.refused:
+        return "busy"
+    if view.phase is Phase.SKIPPED:
+        return "skipped"
+    if view.status is not None and view.status is not RunStatus.RUNNING:
+        return str(view.status)
+    if view.phase is Phase.QUEUED or view.phase is Phase.STARTING:
+        return "waiting"
+    return "running"
 
-    def tick(self) -> None:
-        """Advance the elapsed time of a running sync between its batches."""
-        if self.status == "running" and self.clock:
-            self.elapsed = max(self.elapsed, time.monotonic() - self.clock)
 
-    @property
-    def rate(self) -> float:
-        return self.documents / self.elapsed if self.elapsed > 0 else 0.0
+def error_of(view: LiveRun, redact: fmt.Redact) -> str | None:
+    """The error to show: the run's (masked when it was recorded), else why another run
+    refused this one."""
+    if view.error:
+        return view.error
+    outcome = view.outcome
+    if outcome is not None and outcome.refused and outcome.error is not None:
+        return redact(str(outcome.error))
+    return None
 
-    def apply(self, event: SyncEvent) -> None:
-        if isinstance(event, RunStarted):
-            self.status, self.started = "running", True
-            self.clock = time.monotonic()
-            self.items_synced, self.cursor = event.items_synced, event.cursor
-            self.notice = event.notice
-        elif isinstance(event, BatchCommitted):
-            totals = event.totals
-            self.documents, self.items_synced = totals.documents, event.items_synced
-            self.batches, self.cursor, self.elapsed = totals.batches, event.cursor, event.elapsed
-            self.inserted, self.updated = totals.inserted, totals.updated
-            self.unchanged, self.rejected = totals.unchanged, totals.rejected
-            self.deleted = totals.deleted
-        elif isinstance(event, DocumentRejected):
-            self.rejected = event.rejected
-        elif isinstance(event, RunFinished):
-            self.status, self.finished = str(event.status), True
-            self.documents, self.items_synced = event.documents, event.items_synced
-            self.inserted, self.updated = event.inserted, event.updated
-            self.unchanged, self.rejected = event.unchanged, event.rejected
-            self.batches, self.cursor, self.elapsed = event.batches, event.cursor, event.elapsed
-            self.deleted, self.deletes_held = event.deleted, event.deletes_held
-            self.error = event.error
+
+def finished_run(view: LiveRun) -> bool:
+    """The engine opened a run and reported its end."""
+    return view.run_id is not None and view.finished is not None
 
 
 class Display:
     """Plain lines: start, a progress line every few seconds, the outcome."""
 
     def __init__(
-        self, progress: dict[str, ConnectorProgress], redact: fmt.Redact, out: TextIO | None = None
+        self,
+        names: Iterable[str],
+        live: LiveRuns,
+        redact: fmt.Redact,
+        out: TextIO | None = None,
     ) -> None:
-        self.progress = progress
+        self.names = list(names)
+        self.live = live
         self.redact = redact
         self.out = out or sys.stdout
+        self._last_line: dict[str, float] = {}  # when each connector's last line was printed
+        self._pending: list[str] = []  # messages the live block prints above itself
+
+    def view(self, name: str) -> LiveRun:
+        return self.live.view(name) or LiveRun(name, Phase.QUEUED)
 
     def write(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -99,13 +86,21 @@ class Display:
     def message(self, line: str) -> None:
         self.write(line)
 
-    def event(self, p: ConnectorProgress, event: SyncEvent) -> None:
-        line = self.describe(p, event)
+    def event(self, event: SyncEvent) -> None:
+        line = self.describe(event)
         if line is not None:
             self.write(line)
 
-    def describe(self, p: ConnectorProgress, event: SyncEvent) -> str | None:
-        redact = self.redact
+    def ended(self, outcome: RunOutcome) -> None:
+        """An attempt that ended without a run's own report says why."""
+        name, view = outcome.connector_id, self.view(outcome.connector_id)
+        if outcome.refused:
+            self.message(f"{name}: not started: {error_of(view, self.redact)}")
+        elif outcome.error is not None and not finished_run(view):
+            self.message(f"{name}: FAILED: {error_of(view, self.redact)}")
+
+    def describe(self, event: SyncEvent) -> str | None:
+        redact, name = self.redact, event.connector_id
         if isinstance(event, RunStarted):
             if event.cursor is None:
                 where = "from the beginning"
@@ -115,26 +110,27 @@ class Display:
                     f"({event.items_synced:,} items synced)"
                 )
             since = f", changes since {fmt.when(event.since)}" if event.since else ""
-            notice = f"\n{p.name}: {event.notice}" if event.notice else ""
-            return f"{p.name}: started {where}{since}{notice}"
+            notice = f"\n{name}: {event.notice}" if event.notice else ""
+            return f"{name}: started {where}{since}{notice}"
         if isinstance(event, BatchCommitted):
             now = time.monotonic()
-            if now - p.last_line < PLAIN_PROGRESS_INTERVAL:
+            if now - self._last_line.get(name, 0.0) < PLAIN_PROGRESS_INTERVAL:
                 return None
-            p.last_line = now
+            self._last_line[name] = now
+            view = self.view(name)
             return (
-                f"{p.name}: {p.documents:,} documents, {p.items_synced:,} items synced, "
-                f"cursor {fmt.cursor_text(p.cursor, redact)} ({p.rate:,.0f}/s)"
+                f"{name}: {view.totals.documents:,} documents, {view.items_synced:,} items "
+                f"synced, cursor {fmt.cursor_text(view.cursor, redact)} ({rate(view):,.0f}/s)"
             )
         if isinstance(event, DocumentRejected):
-            if p.rejected <= REJECTIONS_SHOWN:
+            if event.rejected <= REJECTIONS_SHOWN:
                 doc = repr(redact(event.doc_id)) if event.doc_id is not None else "(no id)"
-                return f"{p.name}: rejected item {event.item} {doc}: {redact(event.reason)}"
-            if p.rejected == REJECTIONS_SHOWN + 1:
-                return f"{p.name}: more documents rejected; see: syncdeck rejected {p.name}"
+                return f"{name}: rejected item {event.item} {doc}: {redact(event.reason)}"
+            if event.rejected == REJECTIONS_SHOWN + 1:
+                return f"{name}: more documents rejected; see: syncdeck rejected {name}"
             return None
         if isinstance(event, RunFinished):
-            return outcome_line(p, redact)
+            return outcome_line(self.view(name), redact)
         return None
 
     def refresh(self) -> None:
@@ -144,25 +140,33 @@ class Display:
         """Plain output printed each outcome as it came: nothing left to say."""
 
 
-def outcome_line(p: ConnectorProgress, redact: fmt.Redact) -> str:
-    deleted = f"{p.deleted:,} deleted, " if p.deleted else ""
-    counts = (
-        f"{p.documents:,} documents ({p.inserted:,} new, {p.updated:,} updated, "
-        f"{p.unchanged:,} unchanged, {deleted}{p.rejected:,} rejected)"
-    )
-    checkpoint = f"{p.items_synced:,} items synced, cursor {fmt.cursor_text(p.cursor, redact)}"
-    took = fmt.duration(p.elapsed)
-    if p.status == "succeeded":
-        return f"{p.name}: done: {counts} in {took}; {checkpoint}"
-    if p.status == "failed":
-        error = redact(fmt.first_line(p.error)) or "error"
+def elapsed(view: LiveRun) -> float:
+    return view.elapsed(time.monotonic()) or 0.0
+
+
+def rate(view: LiveRun) -> float:
+    seconds = elapsed(view)
+    return view.totals.documents / seconds if seconds > 0 else 0.0
+
+
+def outcome_line(view: LiveRun, redact: fmt.Redact) -> str:
+    name, status, totals = view.connector_id, status_label(view), view.totals
+    counts = ", ".join(f"{value:,} {label}" for label, value in outcomes(totals))
+    counts = f"{totals.documents:,} documents ({counts})"
+    cursor = fmt.cursor_text(view.cursor, redact)
+    checkpoint = f"{view.items_synced:,} items synced, cursor {cursor}"
+    took = fmt.duration(elapsed(view))
+    if status == "succeeded":
+        return f"{name}: done: {counts} in {took}; {checkpoint}"
+    if status == "failed":
+        error = fmt.first_line(error_of(view, redact)) or "error"
         return (
-            f"{p.name}: FAILED after {counts}: {error}; checkpoint kept at {checkpoint}. "
-            f"Details: syncdeck history {p.name}; resume: syncdeck sync {p.name}"
+            f"{name}: FAILED after {counts}: {error}; checkpoint kept at {checkpoint}. "
+            f"Details: syncdeck history {name}; resume: syncdeck sync {name}"
         )
-    if p.status == "cancelled":
-        return f"{p.name}: cancelled after {counts} in {took}; checkpoint saved: {checkpoint}"
-    return f"{p.name}: {p.status}: {counts}; {checkpoint}"
+    if status == "cancelled":
+        return f"{name}: cancelled after {counts} in {took}; checkpoint saved: {checkpoint}"
+    return f"{name}: {status}: {counts}; {checkpoint}"
 
 
 class LiveDisplay(Display):
@@ -172,40 +176,39 @@ class LiveDisplay(Display):
     under them.
     """
 
-    def __init__(
-        self, progress: dict[str, ConnectorProgress], redact: fmt.Redact, out: TextIO | None = None
-    ) -> None:
-        super().__init__(progress, redact, out)
-        self._drawn = 0
-        self._pending: list[str] = []
-        self._dirty = True
-        self._frame = 0
+    _drawn = 0  # lines of the block on screen
+    _dirty = True
+    _frame = 0
 
     def message(self, line: str) -> None:
         self._pending.append(line)
         self._dirty = True
 
-    def event(self, p: ConnectorProgress, event: SyncEvent) -> None:
+    def event(self, event: SyncEvent) -> None:
         self._dirty = True
         if isinstance(event, DocumentRejected):
-            line = self.describe(p, event)
+            line = self.describe(event)
             if line is not None:
                 self._pending.append(line)
 
-    def _line(self, p: ConnectorProgress, width: int) -> str:
-        spinner = "|/-\\"[self._frame % 4] if p.status == "running" else " "
-        name_width = max(len(name) for name in self.progress)
+    def _line(self, view: LiveRun, width: int) -> str:
+        status = status_label(view)
+        spinner = "|/-\\"[self._frame % 4] if status == "running" else " "
+        name_width = max(len(name) for name in self.names)
         line = (
-            f"{spinner} {p.name:<{name_width}}  {p.status:<9} {p.documents:>10,} docs "
-            f"{p.items_synced:>10,} synced {p.rate:>8,.0f}/s {fmt.duration(p.elapsed):>7}  "
-            f"cursor {fmt.cursor_text(p.cursor, self.redact, 30)}"
+            f"{spinner} {view.connector_id:<{name_width}}  {status:<9} "
+            f"{view.totals.documents:>10,} docs {view.items_synced:>10,} synced "
+            f"{rate(view):>8,.0f}/s {fmt.duration(elapsed(view)):>7}  "
+            f"cursor {fmt.cursor_text(view.cursor, self.redact, 30)}"
         )
-        if p.error:
-            line += f"  {self.redact(fmt.first_line(p.error))}"
-        return fmt.shorten(line, width)
+        error = error_of(view, self.redact)
+        if error:
+            line += f"  {fmt.first_line(error)}"
+        return fmt.truncate(line, width)
 
     def refresh(self) -> None:
-        running = any(p.status == "running" for p in self.progress.values())
+        views = [self.view(name) for name in self.names]
+        running = any(status_label(view) == "running" for view in views)
         if not (self._dirty or running):
             return
         self._frame += 1
@@ -215,9 +218,7 @@ class LiveDisplay(Display):
             parts.append(f"\x1b[{self._drawn}F\x1b[J")  # to the block's first line, clear below
         parts.extend(f"{line}\n" for line in self._pending)
         self._pending.clear()
-        for p in self.progress.values():
-            p.tick()
-        lines = [self._line(p, width) for p in self.progress.values()]
+        lines = [self._line(view, width) for view in views]
         parts.extend(f"{line}\n" for line in lines)
         self.out.write("".join(parts))
         self.out.flush()
@@ -229,6 +230,7 @@ class LiveDisplay(Display):
         (the block line is too short for an error and the hint to resume)."""
         self._dirty = True
         self.refresh()
-        for p in self.progress.values():
-            if p.finished and p.status != "succeeded":
-                self.write(outcome_line(p, self.redact))
+        for name in self.names:
+            view = self.view(name)
+            if finished_run(view) and status_label(view) != "succeeded":
+                self.write(outcome_line(view, self.redact))

@@ -41,5 +41,5 @@ def run(args: argparse.Namespace) -> int:
                 f"run {r.run_id} item {r.item} {doc_id} at {fmt.when(r.rejected_at)}: "
                 f"{redact(r.reason)}"
             )
-            print(f"    {fmt.shorten(redact(r.payload).replace(chr(10), ' '), 160)}")
+            print(f"    {fmt.truncate(redact(r.payload).replace(chr(10), ' '), 160)}")
     return OK

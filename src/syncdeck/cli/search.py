@@ -29,5 +29,5 @@ def run(args: argparse.Namespace) -> int:
             )
             snippet = " ".join(hit.snippet.split())
             if snippet:
-                print(f"   {fmt.shorten(snippet, 200)}")
+                print(f"   {fmt.truncate(snippet, 200)}")
     return OK

@@ -61,7 +61,7 @@ def collect(context: AppContext) -> list[dict[str, Any]]:
                 "items_synced": state.items_synced if state else 0,
                 "cursor": redact(state.cursor) if state and state.cursor is not None else None,
                 "last_sync": fmt.iso(state.last_sync) if state else None,
-                "error": redact(state.error) if state and state.error else None,
+                "error": state.error if state else None,  # masked when it was recorded
                 "running": bool(state and state.active),
                 "active": fmt.run_dict(state.active, redact) if state and state.active else None,
                 "last_run": (
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
                     f"{active['documents']:,} documents so far"
                 )
             elif rec["error"]:
-                note = fmt.shorten(fmt.first_line(rec["error"]), 80)
+                note = fmt.truncate(fmt.first_line(rec["error"]), 80)
             rows.append(
                 [
                     name,

@@ -1,10 +1,10 @@
 """``syncdeck sync``: run connectors through one engine, a few at a time, with live progress.
 
-Each connector runs in its own thread; the main thread starts them (at most
-``max_concurrent`` at once), applies their events to the display, and handles Ctrl-C: the
-first one sets the engine's cancel event and waits while every run stores what it holds and
-commits its checkpoint; a second one quits at once, leaving the engine's exit hook to store
-what the runs still inside their connectors hold and to close their run rows.
+The app's :class:`~syncdeck.app.supervisor.RunSupervisor` runs each connector in its own
+thread (at most ``max_concurrent`` at once); the main thread prints from its live fold and
+handles Ctrl-C: the first one cancels every run and waits while each stores what it holds
+and commits its checkpoint; a second one quits at once, leaving the engine's exit hook to
+store what the runs still inside their connectors hold and to close their run rows.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ import queue
 import signal
 import sys
 import threading
-from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from syncdeck.app.outcome import RunOutcome
+from syncdeck.app.supervisor import RunSupervisor
 from syncdeck.cli.exit_codes import ALREADY_RUNNING, INTERRUPTED, OK, SYNC_FAILED, USAGE
-from syncdeck.cli.progress import ConnectorProgress, Display, LiveDisplay
+from syncdeck.cli.progress import Display, LiveDisplay, status_label
 from syncdeck.cli.session import open_from_args
-from syncdeck.core.errors import SyncAlreadyRunning
 
 if TYPE_CHECKING:
     from syncdeck.app.context import AppContext
@@ -33,96 +32,41 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.1
 
 
-@dataclass(frozen=True)
-class _Done:
-    name: str
-    error: BaseException | None
-
-
 class SyncRunner:
-    """Runs the named connectors, at most ``max_concurrent`` at once, and reports them."""
+    """Runs the named connectors through a supervisor and reports them."""
 
     def __init__(
         self,
         context: AppContext,
         connectors: dict[str, BaseConnector],
         max_concurrent: int,
-        display: Display,
+        live_output: bool,
         *,
         apply_deletes: bool = False,
     ) -> None:
-        self.context = context
+        self.names = list(connectors)
         self.connectors = connectors
-        self.max_concurrent = max_concurrent
-        self.apply_deletes = apply_deletes
-        self.display = display
-        self.progress = display.progress
-        self.cancel = threading.Event()
-        self.queue: queue.Queue[tuple[str, SyncEvent] | _Done] = queue.Queue()
-        self.pending = deque(connectors)
-        self.running: dict[str, threading.Thread] = {}
+        self.queue: queue.Queue[SyncEvent | RunOutcome] = queue.Queue()
+        self.supervisor = RunSupervisor(
+            context.engine,
+            connectors.pop,  # built (and so checked) before anything started
+            max_concurrent=max_concurrent,
+            apply_deletes=apply_deletes,
+            redact=context.redact,
+            on_event=self.queue.put,
+            on_end=self.queue.put,
+        )
+        display_class = LiveDisplay if live_output else Display
+        self.display = display_class(self.names, self.supervisor.live, context.redact)
         self.interrupts = 0  # Ctrl-C presses: the first cancels, the second quits
         self.interrupted = False
         self.forced = False
 
-    def _work(self, name: str, connector: BaseConnector) -> None:
-        def on_event(event: SyncEvent) -> None:
-            self.queue.put((name, event))
-
-        try:
-            self.context.engine.sync(
-                connector,
-                cancel=self.cancel,
-                on_event=on_event,
-                apply_deletes=self.apply_deletes,
-            )
-        except BaseException as exc:
-            self.queue.put(_Done(name, exc))
+    def _handle(self, item: SyncEvent | RunOutcome) -> None:
+        if isinstance(item, RunOutcome):
+            self.display.ended(item)
         else:
-            self.queue.put(_Done(name, None))
-
-    def _start_more(self) -> None:
-        while self.pending and len(self.running) < self.max_concurrent:
-            name = self.pending.popleft()
-            thread = threading.Thread(
-                target=self._work,
-                args=(name, self.connectors[name]),
-                name=f"sync-{name}",
-                daemon=True,  # a second Ctrl-C must be able to end the process
-            )
-            self.running[name] = thread
-            thread.start()
-
-    def _handle(self, item: tuple[str, SyncEvent] | _Done) -> None:
-        if isinstance(item, _Done):
-            self._finish(item)
-            return
-        name, event = item
-        p = self.progress[name]
-        p.apply(event)
-        self.display.event(p, event)
-
-    def _finish(self, done: _Done) -> None:
-        self.running.pop(done.name, None)
-        p = self.progress[done.name]
-        exc = done.error
-        if exc is None:
-            if not p.finished:
-                p.status = "succeeded"
-            return
-        if not p.started:
-            # refused before the run began: the engine did not take (or close) the connector
-            with contextlib.suppress(Exception):
-                self.connectors[done.name].close()
-        if isinstance(exc, SyncAlreadyRunning):
-            p.status = "busy"
-            p.error = str(exc)
-            self.display.message(f"{done.name}: not started: {self.context.redact(str(exc))}")
-            return
-        if not p.finished:
-            p.status = "failed"
-            p.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            self.display.message(f"{done.name}: FAILED: {self.context.redact(p.error)}")
+            self.display.event(item)
 
     def _drain(self) -> None:
         try:
@@ -130,24 +74,23 @@ class SyncRunner:
         except queue.Empty:
             return
         self._handle(item)
+        self._drain_rest()
+
+    def _drain_rest(self) -> None:
         while True:
             try:
-                item = self.queue.get_nowait()
+                self._handle(self.queue.get_nowait())
             except queue.Empty:
                 return
-            self._handle(item)
 
     def _on_sigint(self, signum: int, frame: object) -> None:
         # Only count: the main loop acts on it, so no KeyboardInterrupt can land halfway
         # through applying an event or writing the display.
         self.interrupts += 1
-        self.cancel.set()
 
     def _begin_cancel(self) -> None:
         self.interrupted = True
-        for name in self.pending:
-            self.progress[name].status = "skipped"
-        self.pending.clear()
+        self.supervisor.cancel_all()
         self.display.message(
             "cancelling: storing what was fetched and saving checkpoints "
             "(Ctrl-C again to quit at once)"
@@ -157,13 +100,18 @@ class SyncRunner:
         in_main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, self._on_sigint) if in_main_thread else None
         try:
+            for name in self.names:
+                self.supervisor.request(name)
             return self._loop()
         finally:
             if in_main_thread:
                 signal.signal(signal.SIGINT, previous)
+            for connector in self.connectors.values():  # never started (Ctrl-C)
+                with contextlib.suppress(Exception):
+                    connector.close()
 
     def _loop(self) -> int:
-        while self.pending or self.running:
+        while self.supervisor.busy:
             if self.interrupts and not self.interrupted:
                 self._begin_cancel()
             if self.interrupts > 1:
@@ -175,8 +123,6 @@ class SyncRunner:
                     file=sys.stderr,
                 )
                 return INTERRUPTED
-            if not self.cancel.is_set():
-                self._start_more()
             self._drain()
             self.display.refresh()
         if self.interrupts and not self.interrupted:
@@ -186,26 +132,19 @@ class SyncRunner:
         self.display.close()
         return self._exit_code()
 
-    def _drain_rest(self) -> None:
-        while True:
-            try:
-                self._handle(self.queue.get_nowait())
-            except queue.Empty:
-                return
-
     def _exit_code(self) -> int:
-        statuses = {p.status for p in self.progress.values()}
-        failed = [p.name for p in self.progress.values() if p.status == "failed"]
-        busy = [p.name for p in self.progress.values() if p.status == "busy"]
+        labels = {name: status_label(self.display.view(name)) for name in self.names}
+        failed = [name for name, label in labels.items() if label == "failed"]
+        busy = [name for name, label in labels.items() if label == "busy"]
         if failed:
             print(f"syncdeck: sync failed: {', '.join(failed)}", file=sys.stderr)
         if busy:
             print(f"syncdeck: already syncing elsewhere: {', '.join(busy)}", file=sys.stderr)
         if self.interrupted:
             return INTERRUPTED
-        if "failed" in statuses:
+        if failed:
             return SYNC_FAILED
-        if "busy" in statuses:
+        if busy:
             return ALREADY_RUNNING
         return OK
 
@@ -239,11 +178,10 @@ def run(args: argparse.Namespace) -> int:
                 with contextlib.suppress(Exception):
                     built.close()
             raise
-        progress = {name: ConnectorProgress(name) for name in names}
-        display_class = LiveDisplay if _live_output() else Display
-        display = display_class(progress, context.redact)
         limit = args.max_concurrent or context.max_concurrent
-        runner = SyncRunner(context, connectors, limit, display, apply_deletes=args.apply_deletes)
+        runner = SyncRunner(
+            context, connectors, limit, _live_output(), apply_deletes=args.apply_deletes
+        )
         code = runner.run()
         forced = runner.forced
         return code

@@ -13,7 +13,11 @@ BUILTINS: dict[str, str] = {
     "jsonl": "syncdeck.connectors.jsonl:JsonlConnector",
     "sqlite": "syncdeck.connectors.sqlite:SqliteConnector",
     "http": "syncdeck.connectors.http:HttpConnector",
+    "feed": "syncdeck.connectors.feed:FeedConnector",
+    "calendar": "syncdeck.connectors.calendar:CalendarConnector",
+    "imap": "syncdeck.connectors.imap:ImapConnector",
     "demo": "syncdeck.connectors.demo:DemoConnector",
+    "obsidian": "syncdeck.connectors.obsidian:ObsidianConnector",
 }
 
 __all__ = ["BUILTINS"]

@@ -28,6 +28,19 @@ def existing_path(connector: str, param: str, value: Any, *, kind: str) -> Path:
     return path.resolve()
 
 
+def source_path(connector: str, param: str, value: Any, *, kind: str) -> Path:
+    """``value`` as an absolute path to a source that mirrors: when it exists it must be a
+    ``kind`` ("file", "folder", "any"), but it may be missing now. A source that is gone
+    (an unmounted share, a moved export) fails each run with a SourceError, recorded
+    like any failed run, instead of the connector not being built at all."""
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise ConfigError(f"{connector}: parameter {param!r} must be a non-empty path")
+    path = Path(value).expanduser().resolve()
+    if path.exists():
+        return existing_path(connector, param, path, kind=kind)
+    return path
+
+
 def choice(connector: str, param: str, value: Any, choices: Collection[str]) -> str:
     if value not in choices:
         options = ", ".join(repr(c) for c in choices)

@@ -1,4 +1,5 @@
-"""Synthetic documents for trying syncdeck out: fast, slow or failing on purpose."""
+"""Synthetic documents for trying syncdeck out: fast, slow, failing, or changing between
+runs (deletions and renames) on purpose."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 from syncdeck.connectors import checks
 from syncdeck.connectors.errors import CursorError
-from syncdeck.core.connector import BaseConnector
-from syncdeck.core.documents import Checkpoint, Document
+from syncdeck.connectors.listing import with_stored_versions
+from syncdeck.core.connector import BaseConnector, SyncItem
+from syncdeck.core.documents import Checkpoint, Document, ListingComplete, Unchanged
 
 TYPE = "demo"
 FAIL_MODES = ("once", "always", "probability")
@@ -65,6 +67,16 @@ class DemoConnector(BaseConnector):
     re-delivered document is unchanged in the store. Without a cursor, documents dated
     before ``since`` are skipped (they are dated from 2024-01-01, 3 minutes apart).
 
+    Changes: with delete_every or rename_every the source changes between runs, the way a
+    real folder does, and is mirrored. Each completed pass is a generation (0, 1, 2 ...);
+    generation 0 holds every document, and in generation g >= 1 document n is missing
+    when (n + g) is a multiple of delete_every, and renamed (its id gets ``-r<g>``) when
+    (n + g) is a multiple of rename_every. Every run lists its whole generation, reporting
+    what the store already holds as unchanged, and ends with a complete listing, so the
+    store drops the deleted and the old names. The cursor is then ``"<generation>:<done>"``:
+    an interrupted pass resumes in the same generation, and the last checkpoint of a pass
+    moves to the next one. The same generation always gives the same source.
+
     Failures: before raising, the connector checkpoints just before the failing document
     (``fail_at - 1``), so every document before it is kept. "once" fails only a run that
     did not start from that checkpoint: the run that resumes from it passes, while a
@@ -81,6 +93,10 @@ class DemoConnector(BaseConnector):
         fail_probability: chance of failing at each document ("probability" mode)
         checkpoint_every: documents between checkpoints
         seed: varies the generated text
+        delete_every: from the second pass on, one document in this many is deleted at the
+            source, a different set each pass (0: never)
+        rename_every: from the second pass on, one document in this many is renamed, a
+            different set each pass (0: never)
     """
 
     connector_id = TYPE
@@ -95,6 +111,8 @@ class DemoConnector(BaseConnector):
         fail_probability: float = 0.0,
         checkpoint_every: int = 50,
         seed: int = 0,
+        delete_every: int = 0,
+        rename_every: int = 0,
     ) -> None:
         self.count = checks.number(TYPE, "count", count, minimum=0, integer=True)
         self.delay = checks.number(TYPE, "delay", delay, minimum=0)
@@ -109,6 +127,13 @@ class DemoConnector(BaseConnector):
             TYPE, "checkpoint_every", checkpoint_every, minimum=1, integer=True
         )
         self.seed = checks.number(TYPE, "seed", seed, integer=True)
+        self.delete_every = checks.number(
+            TYPE, "delete_every", delete_every, minimum=0, integer=True
+        )
+        self.lists_source = bool(delete_every or rename_every)  # a changing source is listed
+        self.rename_every = checks.number(
+            TYPE, "rename_every", rename_every, minimum=0, integer=True
+        )
 
     def describe(self) -> str:
         text = f"{self.count} synthetic documents"
@@ -118,13 +143,23 @@ class DemoConnector(BaseConnector):
             text += f", failing with p={self.fail_probability:g}"
         elif self.fail_at is not None:
             text += f", failing {self.fail_mode} at document {self.fail_at}"
+        if self.delete_every:
+            text += f", 1 in {self.delete_every} deleted each pass"
+        if self.rename_every:
+            text += f", 1 in {self.rename_every} renamed each pass"
         return text
 
-    def sync(
-        self, *, since: datetime | None, cursor: str | None
-    ) -> Iterator[Document | Checkpoint]:
+    @property
+    def changing(self) -> bool:
+        """Whether the source changes between passes (and so is mirrored)."""
+        return bool(self.delete_every or self.rename_every)
+
+    def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
-        start = 0 if cursor is None else _decode(cursor)
+        generation, start = (0, 0) if cursor is None else _decode(cursor)
+        if self.changing:
+            yield from self._mirror_pass(source, generation, start, cursor)
+            return
         if cursor is not None:
             since = None
         draws = random.Random(f"{self.seed}:{start}")
@@ -140,6 +175,42 @@ class DemoConnector(BaseConnector):
             if number % self.checkpoint_every == 0 or number == self.count:
                 yield Checkpoint(str(number))
 
+    def _mirror_pass(
+        self, source: str, generation: int, start: int, cursor: str | None
+    ) -> Iterator[SyncItem]:
+        """All of ``generation``: what the store holds as markers, the rest as documents.
+        Documents up to ``start`` were done by the interrupted run: no delay, no failure."""
+        draws = random.Random(f"{self.seed}:{start}")
+        listing = ((n, self.doc_id(n, generation) or "") for n in range(1, self.count + 1))
+        for (number, doc_id), stored in with_stored_versions(self.stored, listing, _second):
+            if number > start and self._fails(number, cursor, start, draws):
+                yield Checkpoint(f"{generation}:{number - 1}")
+                raise DemoFailure(f"demo failure injected at document {number}")
+            if self.delay and number > start:
+                time.sleep(self.delay)
+            if not doc_id:
+                pass  # deleted at the source in this generation
+            elif stored == self._version:
+                yield Unchanged(doc_id)
+            else:
+                yield self.document(number, source, generation)
+            if number % self.checkpoint_every == 0 and start < number < self.count:
+                yield Checkpoint(f"{generation}:{number}")
+        yield Checkpoint(f"{generation + 1}:0")  # this pass is complete: the next one
+        yield ListingComplete()
+
+    @property
+    def _version(self) -> str:
+        return f"seed-{self.seed}"
+
+    def doc_id(self, number: int, generation: int = 0) -> str | None:
+        """The id of document ``number`` in ``generation``; None when it is deleted."""
+        if generation and self.delete_every and (number + generation) % self.delete_every == 0:
+            return None
+        if generation and self.rename_every and (number + generation) % self.rename_every == 0:
+            return f"doc-{number:06d}-r{generation}"
+        return f"doc-{number:06d}"
+
     def _fails(self, number: int, cursor: str | None, start: int, draws: random.Random) -> bool:
         if self.fail_mode == "probability":
             eligible = self.fail_at is None or number >= self.fail_at
@@ -148,8 +219,9 @@ class DemoConnector(BaseConnector):
             return False
         return self.fail_mode == "always" or cursor is None or start < number - 1
 
-    def document(self, number: int, source: str = TYPE) -> Document:
-        """Document ``number`` (1-based): the same text for the same seed, every time."""
+    def document(self, number: int, source: str = TYPE, generation: int = 0) -> Document:
+        """Document ``number`` (1-based): the same text for the same seed, every time
+        (in a changing source, under the id it has in ``generation``)."""
         # 64 pseudo-random bytes per document: far cheaper than seeding a Random each time.
         digest = hashlib.blake2b(f"{self.seed}:{number}".encode(), digest_size=64).digest()
         draws = iter(digest)
@@ -185,7 +257,7 @@ class DemoConnector(BaseConnector):
         kind = _KINDS[number % len(_KINDS)]
         thread = (number - 1) // 5 + 1  # five documents per thread
         return Document(
-            doc_id=f"doc-{number:06d}",
+            doc_id=self.doc_id(number, generation) or f"doc-{number:06d}",
             source=source,
             doc_type=kind,
             content=" ".join(sentences),
@@ -195,17 +267,27 @@ class DemoConnector(BaseConnector):
             timestamp=document_time(number),
             thread_id=f"thread-{thread:05d}",
             metadata={"index": number, "seed": self.seed},
+            version=self._version,
         )
+
+
+def _second(pair: tuple[int, str]) -> str:
+    return pair[1]
 
 
 def document_time(number: int) -> datetime:
     return EPOCH + number * STEP
 
 
-def _decode(cursor: str) -> int:
-    if not (cursor.isascii() and cursor.isdigit()):
+def _decode(cursor: str) -> tuple[int, int]:
+    """``(generation, documents done)`` from ``"150"`` or ``"3:150"``."""
+    generation, _, done = cursor.rpartition(":")
+    if not (done.isascii() and done.isdigit()) or not (
+        generation == "" or (generation.isascii() and generation.isdigit())
+    ):
         raise CursorError(
             f"{TYPE} cursor {cursor!r} is not valid: expected the number of documents done, "
-            'like "150"; reset the checkpoint or set a cursor of that form'
+            'like "150" (or "3:150" in pass 3 of a changing source); reset the checkpoint '
+            "or set a cursor of that form"
         )
-    return int(cursor)
+    return int(generation or 0), int(done)

@@ -106,6 +106,10 @@ class FieldMap:
             fields[name] = checks.text(connector, param, value, required=required)
         return cls(doc_type=checks.text(connector, "doc_type", doc_type, required=True), **fields)
 
+    def record_id(self, record: Any) -> str:
+        """The document id ``document(record)`` would have ("" for none)."""
+        return as_text(lookup(record, self.id_field)).strip() if isinstance(record, dict) else ""
+
     def timestamp(self, record: Any) -> datetime | None:
         return parse_timestamp(lookup(record, self.timestamp_field))
 
@@ -132,7 +136,7 @@ class FieldMap:
         thread = as_text(lookup(record, self.thread_field))
         url = as_text(lookup(record, self.url_field))
         return Document(
-            doc_id=as_text(lookup(record, self.id_field)).strip(),
+            doc_id=self.record_id(record),
             source=source,
             doc_type=self.doc_type,
             content=as_text(lookup(record, self.content_field)),

@@ -18,10 +18,11 @@ from syncdeck import __version__
 from syncdeck.connectors import checks
 from syncdeck.connectors.cursors import decode_cursor, encode_cursor
 from syncdeck.connectors.errors import CursorError, SourceError
-from syncdeck.connectors.fields import FieldMap, lookup
+from syncdeck.connectors.fields import FieldMap, as_text, lookup
+from syncdeck.connectors.listing import digest, lookup_versions
 from syncdeck.connectors.timestamps import isoformat_z
-from syncdeck.core.connector import BaseConnector
-from syncdeck.core.documents import Checkpoint, Document
+from syncdeck.core.connector import BaseConnector, SyncItem
+from syncdeck.core.documents import Checkpoint, Deleted, ListingComplete, Unchanged
 from syncdeck.core.errors import ConfigError
 from syncdeck.core.redaction import MASK, is_secret_name, redact_text
 
@@ -133,7 +134,15 @@ class HttpConnector(BaseConnector):
     fetch (``{"next": <token, link or page number>}``). When the last page is done the
     cursor is ``{"next": null}``: the next run starts a new pass from the first page, with
     ``since`` sent as since_param when configured (and records older than ``since`` by
-    timestamp_field skipped), so an unchanged record re-read is a no-op in the store.
+    timestamp_field skipped). A record's version is a digest of its JSON, so a record
+    read again unchanged costs no document and no store work.
+
+    Deletions: with ``deleted_field`` a record so marked (``"deleted"``: the field is true;
+    ``"status == deleted"``: the field has that value) is removed from the store. With
+    ``full_refresh = true`` every run reads all pages from the first (no since) and ends
+    with a complete listing, so records the API no longer returns are removed too, subject
+    to the deletion guard. An interrupted full refresh starts again from the first page:
+    a complete listing must be read in one run.
 
     Requests retry on 429, 5xx, timeouts and connection errors with exponential backoff
     (backoff * 2^attempt seconds), honouring Retry-After; every wait is capped at
@@ -162,6 +171,9 @@ class HttpConnector(BaseConnector):
         headers: extra request headers, e.g. Authorization (never shown)
         since_param: query parameter that receives the last successful sync time ("" for none)
         since_format: how since_param is written: "iso" (2024-05-01T12:00:00Z) or "epoch"
+        deleted_field: marks deleted records: "deleted" (true when deleted) or
+            "status == deleted" (a field and the value meaning deleted); "" for none
+        full_refresh: read every page each run and remove what the API no longer returns
         timeout: seconds to wait for each response
         max_retries: further attempts after a failed request
         backoff: seconds before the first retry, doubled at each further one
@@ -194,6 +206,8 @@ class HttpConnector(BaseConnector):
         headers: dict[str, str] | None = None,
         since_param: str = "",
         since_format: str = "iso",
+        deleted_field: str = "",
+        full_refresh: bool = False,
         timeout: float = 30.0,
         max_retries: int = 4,
         backoff: float = 1.0,
@@ -223,39 +237,56 @@ class HttpConnector(BaseConnector):
         self.headers = checks.string_map(TYPE, "headers", headers or {})
         self.since_param = checks.text(TYPE, "since_param", since_param)
         self.since_format = checks.choice(TYPE, "since_format", since_format, SINCE_FORMATS)
+        self.deleted_field = checks.text(TYPE, "deleted_field", deleted_field).strip()
+        self._deleted = _deletion_test(self.deleted_field)
+        if not isinstance(full_refresh, bool):
+            raise ConfigError(
+                f"{TYPE}: parameter 'full_refresh' must be true or false, not {full_refresh!r}"
+            )
+        if full_refresh and self.since_param:
+            raise ConfigError(
+                f"{TYPE}: parameters 'full_refresh' and 'since_param' exclude each other: a "
+                "listing filtered by time is not complete, and would delete what it left out"
+            )
+        self.full_refresh = full_refresh
+        self.lists_source = full_refresh  # a full refresh lists every record
         self.timeout = checks.number(TYPE, "timeout", timeout, minimum=0.001)
         self.max_retries = checks.number(TYPE, "max_retries", max_retries, minimum=0, integer=True)
         self.backoff = checks.number(TYPE, "backoff", backoff, minimum=0)
         self.max_wait = checks.number(TYPE, "max_wait", max_wait, minimum=0)
         self._secrets = _credentials(self.url, self.params, self.headers)
+        # What shapes a document besides the record: a new mapping makes versions stale.
+        self._variant = digest(repr(self.fields))[:8]
         self._opener = _opener()
         self.sleep: Callable[[float], None] = time.sleep  # how retries wait (replaceable)
 
     def describe(self) -> str:
-        return f"GET {redact_url(self.url)} ({self.pagination} pagination)"
+        refresh = ", full refresh" if self.full_refresh else ""
+        return f"GET {redact_url(self.url)} ({self.pagination} pagination{refresh})"
 
-    def sync(
-        self, *, since: datetime | None, cursor: str | None
-    ) -> Iterator[Document | Checkpoint]:
+    def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
         position = self._decode(cursor) if cursor is not None else None
+        if self.full_refresh:
+            position, since = None, None  # a complete listing, from the first page
         query = dict(self.params)
         if since is not None and self.since_param:
             query[self.since_param] = (
                 isoformat_z(since) if self.since_format == "iso" else str(int(since.timestamp()))
             )
         seen: set[Any] = set()
+        listed: set[str] = set()  # ids of this run: a repeated id is always read
         while True:
             url = self._page_url(position, query)
             data, headers = self._fetch(url)
             items = self._items(data, url)
-            for item in items:
-                if since is not None and self._older(item, since):
-                    continue
-                yield self.fields.document(item, source=source)
+            kept = [item for item in items if since is None or not self._older(item, since)]
+            yield from self._page_items(kept, listed, source)
             position = self._next(data, headers, url, position, bool(items))
             if position is None:
                 yield Checkpoint(encode_cursor(next=None))
+                if self.full_refresh:
+                    yield ListingComplete()
                 return
             if position in seen:
                 raise SourceError(
@@ -264,6 +295,24 @@ class HttpConnector(BaseConnector):
                 )
             seen.add(position)
             yield Checkpoint(encode_cursor(next=position))
+
+    def _page_items(self, items: list[Any], listed: set[str], source: str) -> Iterator[SyncItem]:
+        """A page's records: deletions, unchanged markers by version, documents."""
+        ids = [self.fields.record_id(item) for item in items]
+        known = lookup_versions(self.stored, [doc_id for doc_id in ids if doc_id])
+        for item, doc_id in zip(items, ids, strict=True):
+            if doc_id and self._deleted(item):
+                listed.discard(doc_id)
+                yield Deleted(doc_id)
+                continue
+            version = self._variant + ":" + digest(_canonical(item))
+            if doc_id and doc_id not in listed and known.get(doc_id) == version:
+                yield Unchanged(doc_id)
+            else:
+                document = self.fields.document(item, source=source)
+                document.version = version
+                yield document
+            listed.add(doc_id)
 
     def _older(self, item: Any, since: datetime) -> bool:
         timestamp = self.fields.timestamp(item) if self.fields.timestamp_field else None
@@ -400,6 +449,32 @@ class HttpConnector(BaseConnector):
     def _scrub(self, text: str) -> str:
         """``text`` (a server's error body) with anything that may be a credential masked."""
         return redact_text(text, self._secrets)
+
+
+def _deletion_test(spec: str) -> Callable[[Any], bool]:
+    """What ``deleted_field`` means: ``field`` (truthy) or ``field == value``."""
+    if not spec:
+        return lambda item: False
+    field, equals, expected = spec.partition("==")
+    field, expected = field.strip(), expected.strip().strip("'\"")
+    if not field or (equals and not expected):
+        raise ConfigError(
+            f"{TYPE}: parameter 'deleted_field' is {spec!r}; expected a field name, like "
+            '"deleted", or a field and a value, like "status == deleted"'
+        )
+    if equals:
+        return lambda item: as_text(lookup(item, field)).strip() == expected
+    return lambda item: _truthy(lookup(item, field))
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1", "deleted")
+    return bool(value)
+
+
+def _canonical(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _check_url(url: str) -> str:

@@ -1,4 +1,5 @@
-"""A JSON Lines file (an export or an append-only log), one document per line."""
+"""A JSON Lines file, one document per line: a snapshot export mirrored each run, or an
+append-only log read from the last offset."""
 
 from __future__ import annotations
 
@@ -12,31 +13,49 @@ from syncdeck.connectors import checks
 from syncdeck.connectors.cursors import decode_cursor, encode_cursor
 from syncdeck.connectors.errors import SourceError
 from syncdeck.connectors.fields import FieldMap
-from syncdeck.core.connector import BaseConnector
-from syncdeck.core.documents import Checkpoint, Document
+from syncdeck.connectors.listing import digest, lookup_versions
+from syncdeck.core.connector import BaseConnector, SyncItem
+from syncdeck.core.documents import Checkpoint, ListingComplete, Unchanged
 
 TYPE = "jsonl"
-CHECKPOINT_EVERY = 100  # lines; also checkpointed before an error and at the end
+MODES = ("snapshot", "log")
+CHECKPOINT_EVERY = 500  # lines; also checkpointed before an error and at the end
+CHECK_WINDOW = 4096  # bytes at each end of a log's read prefix that identify the file
 _INVALID = object()
 
 
 class JsonlConnector(BaseConnector):
-    """Records of a JSON Lines file, read incrementally by byte offset.
+    """Records of a JSON Lines file: a snapshot export (mirrored) or an append-only log.
 
-    The cursor is the byte offset just after the last complete line read (with its line
-    number, for messages), so lines appended later are picked up next run. A last line
-    without newline is read if it is a whole JSON object; otherwise it is still being
-    written and is left for the next run. A complete line that is not a JSON object
+    ``mode = "snapshot"`` (the default): the file is the whole current export. Every run
+    reads every line; a line's version is a digest of its bytes, so only new or edited
+    lines become documents (the others are reported unchanged, at the cost of parsing
+    their JSON for the id), and the run ends with a complete listing: ids missing from a
+    rewritten or truncated file leave the store, subject to the deletion guard. An
+    appended file therefore costs a scan and stores only the new lines.
+
+    ``mode = "log"``: the file only grows, and each line is an event. Runs read from the
+    cursor's byte offset, so only appended lines are read; nothing is ever deleted. The
+    cursor records a digest of the bytes before its offset: a file that is shorter than
+    the offset, or whose bytes there changed, was rotated or replaced, and is read again
+    from its start (its records re-read are unchanged in the store, and the rotated-away
+    records stay).
+
+    In both modes a record whose id appears on several lines ends as its last line. A
+    last line without newline is read if it is a whole JSON object; otherwise it is still
+    being written and is left for the next run. A complete line that is not a JSON object
     stops the sync with an error naming its line number and offset, after a checkpoint
-    covering every line before it; fix the line (or set the cursor past it, as the
-    error says) and sync again.
+    covering the lines before it: nothing is deleted by that run. In log mode the message
+    gives the cursor that skips the line; in snapshot mode, fix the line.
 
-    Without a cursor, records older than ``since`` (by timestamp_field) are skipped; with
-    one, the offset alone decides. A file that shrank below the cursor was replaced and is
-    read from the start (re-delivered records are no-ops in the store).
+    The cursor is ``{"offset": <bytes>, "line": <n>, "check": <digest>}``: where the next
+    read starts (log) or how far the current pass got (snapshot). In log mode, without a
+    cursor, records older than ``since`` (by timestamp_field) are skipped.
 
     Parameters:
         path: the .jsonl file
+        mode: "snapshot" (the file is the whole export: mirrored) or "log" (append-only:
+            read from the last offset, nothing deleted)
         id_field: field holding the record's unique id (dotted paths reach nested fields)
         content_field: field holding the text to index
         title_field: field holding the title ("" for none)
@@ -54,6 +73,7 @@ class JsonlConnector(BaseConnector):
     def __init__(
         self,
         path: Path,
+        mode: str = "snapshot",
         id_field: str = "id",
         content_field: str = "text",
         title_field: str = "",
@@ -64,7 +84,9 @@ class JsonlConnector(BaseConnector):
         url_field: str = "",
         doc_type: str = "message",
     ) -> None:
-        self.path = checks.existing_path(TYPE, "path", path, kind="file")
+        self.path = checks.source_path(TYPE, "path", path, kind="file")
+        self.mode = checks.choice(TYPE, "mode", mode, MODES)
+        self.lists_source = self.mode == "snapshot"  # a snapshot run lists every record
         self.fields = FieldMap.from_params(
             TYPE,
             id_field=id_field,
@@ -77,48 +99,79 @@ class JsonlConnector(BaseConnector):
             url_field=url_field,
             doc_type=doc_type,
         )
+        # What shapes a document besides the line: a new mapping makes stored versions stale.
+        self._variant = digest(repr(self.fields))[:8]
 
     def describe(self) -> str:
-        return f"JSON lines in {self.path}"
+        return f"JSON lines in {self.path} ({self.mode})"
 
-    def sync(
-        self, *, since: datetime | None, cursor: str | None
-    ) -> Iterator[Document | Checkpoint]:
+    def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
-        offset, line_no = 0, 0
-        if cursor is not None:
-            since = None
-            value = decode_cursor(
-                cursor, connector=TYPE, example='{"offset": 1024, "line": 12}', offset=int, line=int
+        start = _decode(cursor) if cursor is not None else None
+        if not self.path.is_file():
+            raise SourceError(
+                f"{TYPE}: the file {self.path} is missing (moved, deleted or unmounted?); "
+                "nothing was synced and nothing deleted. Restore it, or change 'path'"
             )
-            offset, line_no = value["offset"], value["line"]
         with self.path.open("rb") as fh:
-            where = _cursor_position(fh, offset)
-            if where == "lost":
-                offset, line_no = 0, 0  # the file was replaced or truncated: read it again
-            fh.seek(offset)
-            if where == "before_newline":
-                offset += len(fh.readline())  # the newline completing the last line read
-            pending = 0  # lines read since the last checkpoint
-            for raw in iter(fh.readline, b""):
-                record = _parse(raw)
-                if not raw.endswith(b"\n") and not isinstance(record, dict):
-                    break  # a line still being written: leave it for the next run
-                line_no += 1
-                if raw.strip():
-                    if not isinstance(record, dict):
-                        if pending:
-                            yield Checkpoint(encode_cursor(offset=offset, line=line_no - 1))
-                        raise SourceError(self._bad_line(raw, record, line_no, offset))
-                    if since is None or not self._older(record, since):
-                        yield self.fields.document(record, source=source)
-                offset += len(raw)
-                pending += 1
-                if pending == CHECKPOINT_EVERY:
-                    yield Checkpoint(encode_cursor(offset=offset, line=line_no))
-                    pending = 0
-            if pending:
-                yield Checkpoint(encode_cursor(offset=offset, line=line_no))
+            offset, line_no = 0, 0
+            if self.mode == "log":
+                if start is not None:
+                    since = None
+                    offset, line_no = _resume(fh, start)
+            else:
+                since = None  # a mirror lists every record, whatever its date
+            yield from self._read_lines(fh, offset, line_no, since, source)
+        if self.mode == "snapshot":
+            yield ListingComplete()
+
+    def _read_lines(
+        self, fh: BinaryIO, offset: int, line_no: int, since: datetime | None, source: str
+    ) -> Iterator[SyncItem]:
+        fh.seek(offset)
+        seen: set[str] = set()  # ids listed this run: a repeated id is always read
+        batch: list[tuple[bytes, dict[str, Any]]] = []
+        checkpointed = line_no
+        for raw in iter(fh.readline, b""):
+            record = _parse(raw)
+            if not raw.endswith(b"\n") and not isinstance(record, dict):
+                break  # a line still being written: leave it for the next run
+            if raw.strip() and not isinstance(record, dict):
+                yield from self._flush(batch, seen, source)
+                if line_no > checkpointed:
+                    yield Checkpoint(self._cursor(fh, offset, line_no))
+                raise SourceError(self._bad_line(raw, record, line_no + 1, offset))
+            line_no += 1
+            offset += len(raw)
+            if isinstance(record, dict) and (since is None or not self._older(record, since)):
+                batch.append((raw, record))
+            if line_no - checkpointed >= CHECKPOINT_EVERY:
+                yield from self._flush(batch, seen, source)
+                yield Checkpoint(self._cursor(fh, offset, line_no))
+                checkpointed = line_no
+        yield from self._flush(batch, seen, source)
+        if line_no > checkpointed:
+            yield Checkpoint(self._cursor(fh, offset, line_no))
+
+    def _flush(
+        self, batch: list[tuple[bytes, dict[str, Any]]], seen: set[str], source: str
+    ) -> Iterator[SyncItem]:
+        """The batch's records: unchanged by version, the others as documents."""
+        ids = [self.fields.record_id(record) for _, record in batch]
+        known = lookup_versions(self.stored, [doc_id for doc_id in ids if doc_id])
+        for (raw, record), doc_id in zip(batch, ids, strict=True):
+            version = self._variant + ":" + digest(raw.rstrip(b"\r\n"))
+            if doc_id and doc_id not in seen and known.get(doc_id) == version:
+                yield Unchanged(doc_id)
+            else:
+                document = self.fields.document(record, source=source)
+                document.version = version
+                yield document
+            seen.add(doc_id)
+        batch.clear()
+
+    def _cursor(self, fh: BinaryIO, offset: int, line_no: int) -> str:
+        return encode_cursor(offset=offset, line=line_no, check=_prefix_check(fh, offset))
 
     def _older(self, record: dict[str, Any], since: datetime) -> bool:
         timestamp = self.fields.timestamp(record)
@@ -126,11 +179,55 @@ class JsonlConnector(BaseConnector):
 
     def _bad_line(self, raw: bytes, record: object, line_no: int, offset: int) -> str:
         problem = "is not valid JSON" if record is _INVALID else "is JSON but not an object"
+        where = f"{TYPE}: {self.path} line {line_no} (byte {offset}) {problem}"
+        if self.mode == "snapshot":
+            return f"{where}; fix the line and sync again (nothing was deleted)"
         after = encode_cursor(offset=offset + len(raw), line=line_no)
-        return (
-            f"{TYPE}: {self.path} line {line_no} (byte {offset}) {problem}; fix the line, or "
-            f"set the cursor to {after} to skip it, and sync again"
-        )
+        return f"{where}; fix the line, or set the cursor to {after} to skip it, and sync again"
+
+
+def _decode(cursor: str) -> dict[str, Any]:
+    return decode_cursor(
+        cursor, connector=TYPE, example='{"offset": 1024, "line": 12}', offset=int, line=int
+    )
+
+
+def _resume(fh: BinaryIO, cursor: dict[str, Any]) -> tuple[int, int]:
+    """Where a log run starts: the cursor's position, or the start of a rotated file."""
+    offset, line_no = cursor["offset"], cursor["line"]
+    check = cursor.get("check")
+    if isinstance(check, str):
+        size = fh.seek(0, 2)
+        if not (0 <= offset <= size and _prefix_check(fh, offset) == check):
+            return 0, 0
+        fh.seek(max(0, offset - 1))
+        around = fh.read(2)
+        if offset and around[:1] != b"\n" and around[1:] == b"\n":
+            offset += 1  # the newline since added after a last line read without one
+        return offset, line_no
+    # A cursor from before the check existed: trust it if it sits at a line start.
+    where = _cursor_position(fh, offset)
+    if where == "lost":
+        return 0, 0
+    if where == "before_newline":
+        fh.seek(offset)
+        offset += len(fh.readline())  # the newline completing the last line read
+    return offset, line_no
+
+
+def _prefix_check(fh: BinaryIO, offset: int) -> str:
+    """A digest of the bytes that identify the file up to ``offset``: its first and its
+    last ``CHECK_WINDOW`` bytes before it (all of them when the prefix is that short)."""
+    here = fh.tell()
+    try:
+        fh.seek(0)
+        head = fh.read(min(offset, CHECK_WINDOW))
+        tail_start = max(CHECK_WINDOW, offset - CHECK_WINDOW)
+        fh.seek(tail_start)
+        tail = fh.read(max(0, offset - tail_start))
+    finally:
+        fh.seek(here)
+    return digest(head, tail)
 
 
 def _parse(raw: bytes) -> object:

@@ -2,48 +2,49 @@
 
 from __future__ import annotations
 
-import email
-import hashlib
 import mailbox
-import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from email import policy
-from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
-from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from syncdeck.connectors import checks
 from syncdeck.connectors.cursors import decode_cursor, encode_cursor
 from syncdeck.connectors.errors import SourceError
-from syncdeck.connectors.html_text import html_to_text
-from syncdeck.core.connector import BaseConnector
-from syncdeck.core.documents import Checkpoint, Document, as_utc
+from syncdeck.connectors.listing import with_stored_versions
+from syncdeck.connectors.mail_message import message_document
+from syncdeck.connectors.mailbox_listing import ListedMessage, assign_ids, listed_message
+from syncdeck.core.connector import BaseConnector, SyncItem
+from syncdeck.core.documents import Checkpoint, Document, ListingComplete, Unchanged
 from syncdeck.core.errors import ConfigError
 
 TYPE = "mailbox"
 FORMATS = ("auto", "mbox", "maildir")
-_MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
-
-# The email package raises a wide range of exception types on malformed input (bad
-# charsets, broken encodings, odd headers); one bad message must never stop a sync, so
-# the parsing helpers below catch Exception and fall back to what can still be read.
+CHECKPOINT_EVERY = 100  # messages listed between checkpoints
+# Bumped when the way a message becomes a Document changes, so stored versions go stale.
+DOCUMENT_REVISION = "1"
 
 
 class MailboxConnector(BaseConnector):
-    """Messages of an mbox file or a Maildir folder.
+    """Messages of an mbox file or a Maildir folder, mirrored.
 
-    doc_id is the Message-ID (or a hash of the raw message when it has none), thread_id the
-    root of References / In-Reply-To. A malformed message still yields what can be read;
-    its parser defects are listed in metadata["defects"].
+    Every run lists the whole mailbox from the raw bytes of its messages, without parsing
+    them: a digest of each message's bytes is its version, and only messages whose version
+    is not the stored one are parsed. The run ends with a complete listing, so removed
+    messages leave the store, and a rewritten mbox (a message deleted, the file compacted)
+    costs a scan of the file, not a parse of every message again.
 
-    Cursor: for mbox, the number of messages done plus a digest of the last one, so a
-    rewritten file (messages deleted or compacted) is detected and read again from the
-    start (re-delivered messages are no-ops in the store). For Maildir, the last message
-    key done in sorted order: Maildir names start with the delivery time, so new mail sorts
-    after it. ``since`` (the Date header) only filters a run that starts without a cursor.
+    doc_id is the Message-ID (or ``sha256:`` and a hash of the raw message when it has
+    none). Messages that share a Message-ID in the mailbox are kept apart, not merged: each
+    is stored under ``<message-id>#<12 hex digits of its digest>`` (see
+    ``mailbox_listing``). thread_id is the root of References / In-Reply-To. A malformed
+    message still yields what can be read; its parser defects are listed in
+    metadata["defects"].
+
+    The cursor counts the messages of the current pass (mbox) or names the last Maildir
+    key done, for progress: a resumed run lists everything again, and what it had done is
+    unchanged by version. A mailbox that is missing fails the run; an empty one lists
+    nothing, and the deletion guard keeps the store.
 
     Parameters:
         path: an mbox file or a Maildir folder (with cur/ and new/)
@@ -52,53 +53,62 @@ class MailboxConnector(BaseConnector):
 
     connector_id = TYPE
     display_name = "Mailbox"
+    lists_source = True  # every run ends with a complete listing
 
     def __init__(self, path: Path, format: str = "auto") -> None:
-        self.path = checks.existing_path(TYPE, "path", path, kind="any")
+        self.path = checks.source_path(TYPE, "path", path, kind="any")
         checks.choice(TYPE, "format", format, FORMATS)
         if format == "auto":
-            format = "maildir" if self.path.is_dir() else "mbox"
-        if format == "maildir" and not (self.path / "cur").is_dir():
+            # A missing path is an mbox unless it looks like a folder (it fails each run
+            # until it is back, see sync).
+            folder = self.path.is_dir() or (not self.path.exists() and not self.path.suffix)
+            format = "maildir" if folder else "mbox"
+        if format == "maildir" and self.path.exists() and not (self.path / "cur").is_dir():
             raise ConfigError(
                 f"{TYPE}: parameter 'path': {self.path} is not a Maildir (no cur/ folder)"
             )
-        if format == "mbox" and not self.path.is_file():
+        if format == "mbox" and self.path.exists() and not self.path.is_file():
             raise ConfigError(f"{TYPE}: parameter 'path': {self.path} is not an mbox file")
         self.format = format
 
     def describe(self) -> str:
         return f"{self.format} {self.path}"
 
-    def sync(
-        self, *, since: datetime | None, cursor: str | None
-    ) -> Iterator[Document | Checkpoint]:
+    def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
-        since = since if cursor is None else None
         if self.format == "mbox":
-            yield from self._sync_mbox(source, since, cursor)
+            if cursor is not None:
+                decode_cursor(cursor, connector=TYPE, example='{"count": 12}', count=int)
+            yield from self._sync_mbox(source)
         else:
-            yield from self._sync_maildir(source, since, cursor)
+            if cursor is not None:
+                decode_cursor(
+                    cursor, connector=TYPE, example='{"key": "1714550400.M1P2.host"}', key=str
+                )
+            yield from self._sync_maildir(source)
 
-    def _sync_mbox(
-        self, source: str, since: datetime | None, cursor: str | None
-    ) -> Iterator[Document | Checkpoint]:
+    def _sync_mbox(self, source: str) -> Iterator[SyncItem]:
+        if not self.path.is_file():
+            raise self._missing()
         self._check_mbox_header()
         box = mailbox.mbox(self.path, create=False)
         try:
-            keys = box.keys()
-            start = 0 if cursor is None else _resume_index(box, keys, cursor)
+            listing = []
+            keys = box.keys()  # iterating a Mailbox yields messages, not keys
+            for key in keys:
+                listing.append(listed_message(str(key), box.get_bytes(key), salt=DOCUMENT_REVISION))
+            assign_ids(listing)
             file_time = datetime.fromtimestamp(self.path.stat().st_mtime, UTC)
-            for index in range(start, len(keys)):
-                raw = box.get_bytes(keys[index], from_=True)
-                from_line, _, message = raw.partition(b"\n")
-                document = message_document(
-                    message,
+
+            def read(entry: ListedMessage) -> Document:
+                from_line, _, raw = box.get_bytes(int(entry.key), from_=True).partition(b"\n")
+                return message_document(
+                    raw,
                     source=source,
-                    fallback_time=lambda line=from_line: _from_line_time(line) or file_time,
+                    fallback_time=lambda: _from_line_time(from_line) or file_time,
                 )
-                if since is None or document.timestamp >= since:
-                    yield document
-                yield Checkpoint(encode_cursor(count=index + 1, check=_digest(raw)))
+
+            yield from self._reconcile(listing, read, lambda n, entry: {"count": n})
         finally:
             box.close()
 
@@ -111,34 +121,65 @@ class MailboxConnector(BaseConnector):
                 "mbox file; check the path or set format"
             )
 
-    def _sync_maildir(
-        self, source: str, since: datetime | None, cursor: str | None
-    ) -> Iterator[Document | Checkpoint]:
-        last = None
-        if cursor is not None:
-            last = decode_cursor(
-                cursor, connector=TYPE, example='{"key": "1714550400.M1P2.host"}', key=str
-            )["key"]
+    def _sync_maildir(self, source: str) -> Iterator[SyncItem]:
+        if not (self.path / "cur").is_dir():
+            raise self._missing()
         box = mailbox.Maildir(self.path, factory=None, create=False)
         try:
+            listing = []
             for key in sorted(box.keys()):
-                if last is not None and key <= last:
-                    continue
                 try:
                     raw = box.get_bytes(key)
                 except (KeyError, FileNotFoundError):
                     continue  # moved or deleted since the listing
-                document = message_document(
+                listing.append(listed_message(key, raw, salt=f"{DOCUMENT_REVISION}:{key}"))
+            assign_ids(listing)
+
+            def read(entry: ListedMessage) -> Document | None:
+                try:
+                    raw = box.get_bytes(entry.key)
+                except (KeyError, FileNotFoundError):
+                    return None  # deleted since the listing: the store drops it
+                return message_document(
                     raw,
                     source=source,
-                    fallback_time=lambda key=key: _delivery_time(box, key),
-                    location={"key": key},
+                    fallback_time=lambda: _delivery_time(box, entry.key),
+                    location={"key": entry.key},
                 )
-                if since is None or document.timestamp >= since:
-                    yield document
-                yield Checkpoint(encode_cursor(key=key))
+
+            yield from self._reconcile(listing, read, lambda n, entry: {"key": entry.key})
         finally:
             box.close()
+
+    def _reconcile(
+        self,
+        listing: list[ListedMessage],
+        read: Callable[[ListedMessage], Document | None],
+        position: Callable[[int, ListedMessage], dict[str, Any]],
+    ) -> Iterator[SyncItem]:
+        """Unchanged markers for stored versions, parsed documents for the rest."""
+        paired = with_stored_versions(self.stored, listing, lambda entry: entry.doc_id)
+        done: dict[str, Any] = {"count": 0}
+        for count, (entry, stored_version) in enumerate(paired, start=1):
+            if stored_version == entry.version:
+                yield Unchanged(entry.doc_id)
+            else:
+                document = read(entry)
+                if document is not None:
+                    document.doc_id = entry.doc_id
+                    document.version = entry.version
+                    yield document
+            done = position(count, entry)
+            if count % CHECKPOINT_EVERY == 0:
+                yield Checkpoint(encode_cursor(**done))
+        yield Checkpoint(encode_cursor(**done))
+        yield ListingComplete()
+
+    def _missing(self) -> SourceError:
+        return SourceError(
+            f"{TYPE}: the mailbox {self.path} is missing (moved, deleted or unmounted?); "
+            "nothing was synced and nothing deleted. Restore it, or change 'path'"
+        )
 
 
 def _delivery_time(box: mailbox.Maildir, key: str) -> datetime:
@@ -149,117 +190,6 @@ def _delivery_time(box: mailbox.Maildir, key: str) -> datetime:
         return datetime.now(UTC)
 
 
-def _resume_index(box: mailbox.mbox, keys: list[str], cursor: str) -> int:
-    """Messages the cursor covers, or 0 when the file no longer matches it (rewritten)."""
-    done = decode_cursor(
-        cursor, connector=TYPE, example='{"count": 12, "check": "9f2c..."}', count=int, check=str
-    )
-    count = done["count"]
-    if 0 < count <= len(keys):
-        last = box.get_bytes(keys[count - 1], from_=True)
-        if _digest(last) == done["check"]:
-            return count
-    return 0
-
-
-def _digest(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()[:20]
-
-
-def message_document(
-    raw: bytes,
-    *,
-    source: str,
-    fallback_time: Callable[[], datetime],
-    location: dict[str, Any] | None = None,
-) -> Document:
-    """The Document for one raw RFC 5322 message, however malformed.
-
-    ``fallback_time`` gives the delivery time, used when the Date header is missing or
-    unreadable; ``location`` goes into metadata (a Maildir key; not an mbox index, which
-    shifts when the file is compacted and would make every later message look edited).
-    """
-    msg = cast(EmailMessage, email.message_from_bytes(raw, policy=policy.default))
-    own_ids = _ids(_raw_header(msg, "Message-ID"))
-    doc_id = own_ids[0] if own_ids else "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
-    references = _ids(_raw_header(msg, "References"))
-    in_reply_to = _ids(_raw_header(msg, "In-Reply-To"))
-    root = references[0] if references else in_reply_to[0] if in_reply_to else doc_id
-    metadata: dict[str, Any] = dict(location or {})
-    if in_reply_to:
-        metadata["in_reply_to"] = in_reply_to[0]
-    attachments = _attachments(msg)
-    if attachments:
-        metadata["attachments"] = attachments
-    defects = sorted({type(d).__name__ for part in msg.walk() for d in part.defects})
-    content = _body(msg)
-    date = _date(msg)
-    if date is None:
-        defects.append("UnparsableDate")
-    if defects:
-        metadata["defects"] = defects
-    return Document(
-        doc_id=doc_id,
-        source=source,
-        doc_type="email",
-        content=content,
-        title=_header(msg, "Subject"),
-        author=_header(msg, "From"),
-        participants=list(dict.fromkeys(_addresses(msg, "To") + _addresses(msg, "Cc"))),
-        timestamp=date or fallback_time(),
-        thread_id=root,
-        metadata=metadata,
-    )
-
-
-def _raw_header(msg: Message, name: str) -> str:
-    for key, value in msg.raw_items():
-        if key.lower() == name.lower():
-            return " ".join(str(value).split())
-    return ""
-
-
-def _header(msg: Message, name: str) -> str:
-    """A header decoded (RFC 2047 words included), or its raw text if it will not parse."""
-    try:
-        value = msg.get(name)
-        return "" if value is None else " ".join(str(value).split())
-    except Exception:
-        raw = _raw_header(msg, name)
-        try:
-            return str(make_header(decode_header(raw)))
-        except Exception:
-            return raw
-
-
-def _ids(text: str) -> list[str]:
-    """Message ids in a Message-ID / References / In-Reply-To value, without the brackets."""
-    found = _MESSAGE_ID.findall(text)
-    if found or not text.strip():
-        return found
-    return text.split()
-
-
-def _addresses(msg: Message, name: str) -> list[str]:
-    found: list[str] = []
-    try:
-        for header in msg.get_all(name) or []:
-            found.extend(address.addr_spec for address in header.addresses)
-    except Exception:
-        found = [addr for _, addr in getaddresses([_raw_header(msg, name)])]
-    return [addr for addr in found if addr and addr != "<>"]
-
-
-def _date(msg: Message) -> datetime | None:
-    raw = _raw_header(msg, "Date")
-    if not raw:
-        return None
-    try:
-        return as_utc(parsedate_to_datetime(raw))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
 def _from_line_time(from_line: bytes) -> datetime | None:
     """The delivery time an mbox ``From sender Mon Jan  1 00:00:00 2024`` line records."""
     fields = from_line.decode("ascii", errors="replace").split()
@@ -268,58 +198,3 @@ def _from_line_time(from_line: bytes) -> datetime | None:
     except ValueError:
         return None
     return stamp.replace(tzinfo=UTC)
-
-
-def _part_text(part: Message) -> str:
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-    except Exception:
-        pass
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:
-        return payload.decode("utf-8", errors="replace")
-
-
-def _body(msg: EmailMessage) -> str:
-    """The text/plain body, else the HTML body reduced to text."""
-    for preference in ("plain", "html"):
-        try:
-            part = msg.get_body(preferencelist=(preference,))
-        except Exception:
-            part = None
-        if part is not None:
-            text = _part_text(part)
-            return html_to_text(text).text if preference == "html" else text.strip()
-    if not msg.is_multipart() and msg.get_content_maintype() == "text":
-        return _part_text(msg).strip()
-    return ""
-
-
-def _attachments(msg: Message) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        try:
-            filename = part.get_filename()
-            disposition = part.get_content_disposition()
-        except Exception:
-            continue
-        if disposition != "attachment" and not filename:
-            continue
-        payload = part.get_payload(decode=True)
-        found.append(
-            {
-                "filename": filename or "",
-                "content_type": part.get_content_type(),
-                "size": len(payload) if isinstance(payload, bytes) else 0,
-            }
-        )
-    return found

@@ -1,4 +1,5 @@
-"""Rows of a table (or of a SELECT) in a SQLite database, read incrementally by a key."""
+"""Rows of a table (or of a SELECT) in a SQLite database, mirrored: every run lists the
+rows in pages by a key and reads in full only the rows whose version changed."""
 
 from __future__ import annotations
 
@@ -13,14 +14,26 @@ from urllib.parse import quote
 from syncdeck.connectors import checks
 from syncdeck.connectors.cursors import decode_cursor, encode_cursor
 from syncdeck.connectors.errors import SourceError
-from syncdeck.connectors.fields import FieldMap
-from syncdeck.core.connector import BaseConnector
-from syncdeck.core.documents import Checkpoint, Document
+from syncdeck.connectors.fields import FieldMap, as_text
+from syncdeck.connectors.listing import LOOKUP_CHUNK, digest, lookup_versions
+from syncdeck.core.connector import BaseConnector, SyncItem
+from syncdeck.core.documents import Checkpoint, ListingComplete, Unchanged
 from syncdeck.core.errors import ConfigError
 
 TYPE = "sqlite"
 ROWID = "rowid"
 _ROWID_ALIAS = "__syncdeck_rowid"  # the table's rowid, selected under a name of ours
+
+
+@dataclass(slots=True)
+class _Listed:
+    """One row of a page: where it sits, its document id and its version."""
+
+    key: Any
+    row_id: Any
+    doc_id: str
+    version: str
+    record: dict[str, Any] | None = None  # the whole row, when the page read it
 
 
 def quote_identifier(name: str) -> str:
@@ -38,10 +51,15 @@ class _PagePlan:
     path: str
 
     def page(
-        self, conn: sqlite3.Connection, last: tuple[Any, Any] | None, size: int
+        self,
+        conn: sqlite3.Connection,
+        last: tuple[Any, Any] | None,
+        size: int,
+        columns: str = "*",
     ) -> list[sqlite3.Row]:
+        """The next ``size`` rows after ``last``, with ``columns`` (a select list)."""
         key, row_id = quote_identifier(self.key), quote_identifier(self.id_column)
-        sql = f"SELECT * FROM ({self.select}) WHERE {key} IS NOT NULL"
+        sql = f"SELECT {columns} FROM ({self.select}) WHERE {key} IS NOT NULL"
         args: list[Any] = []
         if last is not None and self.unique_key:
             sql += f" AND {key} > ?"
@@ -51,28 +69,52 @@ class _PagePlan:
             sql += f" AND {key} >= ? AND ({key} > ? OR {row_id} > ?)"
             args = [last[0], last[0], last[1]]
         order = key if self.unique_key else f"{key}, {row_id}"
+        return self._fetch(conn, f"{sql} ORDER BY {order} LIMIT ?", [*args, size])
+
+    def rows(
+        self, conn: sqlite3.Connection, first: Any, last: Any, ids: list[Any]
+    ) -> list[sqlite3.Row]:
+        """The full rows of ``ids`` among those whose key is within [first, last]: the key
+        range lets SQLite use the key's index even when the id column has none."""
+        key, row_id = quote_identifier(self.key), quote_identifier(self.id_column)
+        marks = ",".join("?" * len(ids))
+        sql = (
+            f"SELECT * FROM ({self.select}) WHERE {key} >= ? AND {key} <= ? "
+            f"AND {row_id} IN ({marks})"
+        )
+        return self._fetch(conn, sql, [first, last, *ids])
+
+    def _fetch(self, conn: sqlite3.Connection, sql: str, args: list[Any]) -> list[sqlite3.Row]:
         try:
-            return conn.execute(f"{sql} ORDER BY {order} LIMIT ?", [*args, size]).fetchall()
+            return conn.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise SourceError(f"{TYPE}: reading {self.path} failed: {exc}") from exc
 
 
 class SqliteConnector(BaseConnector):
-    """Rows of a SQLite table or query, in order of an incremental key.
+    """Rows of a SQLite table or query, mirrored.
 
-    The database is opened read-only. Rows are read in pages ordered by (key_column,
-    id_column); the cursor is the (key, id) of the last row done, JSON-encoded so numbers
-    stay numbers, with a checkpoint after each page. Use an ``updated_at``-style key to
-    have edited rows synced again; with the default (rowid) only new rows are. Rows whose
-    key is NULL cannot be placed in that order and are not read. Without a cursor, rows
-    older than ``since`` (by timestamp_column) are skipped.
+    The database is opened read-only. Every run lists all rows in pages ordered by
+    (key_column, id_column), with a checkpoint after each page, and ends with a complete
+    listing, so deleted rows leave the store. Each row has a version: with
+    ``version_column`` (an ``updated_at`` or revision column) a page first reads only the
+    ids, keys and versions, and then the full rows of those whose version is not the
+    stored one; without it, every row is read and its version is a digest of its values,
+    which still spares the unchanged rows their document and store work. Either way an
+    updated row is ingested again even when its key does not move. Rows whose key is NULL
+    cannot be placed in the order and are not read.
+
+    The cursor is the (key, id) of the last row of the current pass, for progress: a
+    resumed run lists everything again, and what it had stored compares equal.
 
     Parameters:
         path: the SQLite database file
         table: the table to read (give table or query)
         query: a SELECT whose rows to read instead of a table (it must return key_column)
         id_column: column holding each row's unique id
-        key_column: column whose increasing value orders the sync (default rowid)
+        key_column: column ordering the pages (default rowid)
+        version_column: column that changes whenever the row does, e.g. updated_at ("" to
+            use a digest of each row's values, which reads every row every run)
         content_column: column holding the text to index
         title_column: column holding the title ("" for none)
         author_column: column holding the author ("" for none)
@@ -86,6 +128,7 @@ class SqliteConnector(BaseConnector):
 
     connector_id = TYPE
     display_name = "SQLite table"
+    lists_source = True  # every run ends with a complete listing
 
     def __init__(
         self,
@@ -94,6 +137,7 @@ class SqliteConnector(BaseConnector):
         query: str = "",
         id_column: str = "id",
         key_column: str = ROWID,
+        version_column: str = "",
         content_column: str = "content",
         title_column: str = "",
         author_column: str = "",
@@ -104,12 +148,13 @@ class SqliteConnector(BaseConnector):
         doc_type: str = "record",
         page_size: int = 500,
     ) -> None:
-        self.path = checks.existing_path(TYPE, "path", path, kind="file")
+        self.path = checks.source_path(TYPE, "path", path, kind="file")
         self.table = checks.text(TYPE, "table", table).strip()
         self.query = checks.text(TYPE, "query", query).strip().rstrip(";").strip()
         if bool(self.table) == bool(self.query):
             raise ConfigError(f"{TYPE}: give exactly one of the parameters 'table' and 'query'")
         self.key_column = checks.text(TYPE, "key_column", key_column, required=True)
+        self.version_column = checks.text(TYPE, "version_column", version_column).strip()
         self.page_size = checks.number(TYPE, "page_size", page_size, minimum=1, integer=True)
         self.fields = FieldMap.from_params(
             TYPE,
@@ -123,50 +168,114 @@ class SqliteConnector(BaseConnector):
             url_column=url_column,
             doc_type=doc_type,
         )
+        # What shapes a document besides the row: a new mapping makes stored versions stale.
+        self._variant = digest(repr(self.fields), self.table, self.query)[:8]
 
     def describe(self) -> str:
         what = f"table {self.table}" if self.table else "a query"
         return f"{what} in {self.path} by {self.key_column}"
 
-    def sync(
-        self, *, since: datetime | None, cursor: str | None
-    ) -> Iterator[Document | Checkpoint]:
+    def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
-        last: tuple[Any, Any] | None = None
         if cursor is not None:
-            since = None
-            value = decode_cursor(
+            decode_cursor(
                 cursor,
                 connector=TYPE,
                 example='{"key": 42, "id": 42}',
                 key=(int, float, str),
                 id=(int, float, str, type(None)),
             )
-            last = (value["key"], value["id"])
         conn = self._connect()
         try:
             plan = self._plan(conn)
+            seen: set[str] = set()  # ids listed this run: a repeated id is always read
+            last: tuple[Any, Any] | None = None
             while True:
-                rows = plan.page(conn, last, self.page_size)
-                for row in rows:
-                    record = dict(row)
-                    record.pop(_ROWID_ALIAS, None)
-                    if since is None or not self._older(record, since):
-                        yield self.fields.document(record, source=source)
-                if not rows:
+                listed = self._listed_page(conn, plan, last)
+                if not listed:
                     break
-                last = (rows[-1][plan.key], rows[-1][self.fields.id_field])
+                known = lookup_versions(self.stored, [entry.doc_id for entry in listed])
+                changed: list[_Listed] = []
+                for entry in listed:
+                    if entry.doc_id in seen or known.get(entry.doc_id) != entry.version:
+                        changed.append(entry)
+                    seen.add(entry.doc_id)
+                records = self._records(conn, plan, listed, changed)
+                read = {id(entry) for entry in changed}
+                for entry in listed:
+                    record = records.get(id(entry))
+                    if id(entry) not in read:
+                        yield Unchanged(entry.doc_id)
+                    elif record is not None:
+                        document = self.fields.document(record, source=source)
+                        document.version = entry.version
+                        yield document
+                    elif entry.doc_id in known:
+                        # Changed again between the two reads: keep the stored copy, whose
+                        # version differs, so the next run reads the row again.
+                        yield Unchanged(entry.doc_id)
+                last = (listed[-1].key, listed[-1].row_id)
                 yield Checkpoint(self._cursor(last))
-                if len(rows) < self.page_size:
+                if len(listed) < self.page_size:
                     break
+            yield ListingComplete()
         finally:
             conn.close()
 
-    def _older(self, record: dict[str, Any], since: datetime) -> bool:
-        timestamp = self.fields.timestamp(record)
-        return timestamp is not None and timestamp < since
+    def _listed_page(
+        self, conn: sqlite3.Connection, plan: _PagePlan, last: tuple[Any, Any] | None
+    ) -> list[_Listed]:
+        """The next page: each row's key, id and version (the whole row without a
+        version column, since its version is then a digest of its values)."""
+        id_field = self.fields.id_field
+        if self.version_column:
+            columns = ", ".join(
+                quote_identifier(c) for c in (plan.key, id_field, self.version_column)
+            )
+            return [
+                _Listed(row[0], row[1], as_text(row[1]).strip(), f"{self._variant}:{row[2]}")
+                for row in plan.page(conn, last, self.page_size, columns)
+            ]
+        listed = []
+        for row in plan.page(conn, last, self.page_size):
+            record = dict(row)
+            key = record.pop(_ROWID_ALIAS) if plan.key == _ROWID_ALIAS else record[plan.key]
+            version = f"{self._variant}:{digest(repr(tuple(record.items())))}"
+            row_id = record[id_field]
+            listed.append(_Listed(key, row_id, as_text(row_id).strip(), version, record))
+        return listed
+
+    def _records(
+        self,
+        conn: sqlite3.Connection,
+        plan: _PagePlan,
+        listed: list[_Listed],
+        changed: list[_Listed],
+    ) -> dict[int, dict[str, Any]]:
+        """The full record of each changed entry, by ``id()`` of the entry."""
+        if not self.version_column:
+            return {id(entry): entry.record or {} for entry in changed}
+        waiting: dict[tuple[Any, Any], list[_Listed]] = {}
+        for entry in changed:
+            waiting.setdefault((entry.key, entry.row_id), []).append(entry)
+        records: dict[int, dict[str, Any]] = {}
+        ids = list(dict.fromkeys(entry.row_id for entry in changed))
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start : start + LOOKUP_CHUNK]
+            for row in plan.rows(conn, listed[0].key, listed[-1].key, chunk):
+                record = dict(row)
+                key = record.pop(_ROWID_ALIAS) if plan.key == _ROWID_ALIAS else record[plan.key]
+                entries = waiting.get((key, record[self.fields.id_field]))
+                if entries:
+                    records[id(entries.pop(0))] = record
+        return records
 
     def _connect(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise SourceError(
+                f"{TYPE}: the database {self.path} is missing (moved, deleted or unmounted?); "
+                "nothing was synced and nothing deleted. Restore it, or change 'path'"
+            )
         uri = f"file:{quote(str(self.path))}?mode=ro"
         try:
             conn = sqlite3.connect(uri, uri=True, timeout=10.0, check_same_thread=False)

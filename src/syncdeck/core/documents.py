@@ -4,6 +4,7 @@ contract" and "The mirror contract"."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +47,14 @@ class Document:
 
     def __post_init__(self) -> None:
         if isinstance(self.timestamp, datetime):
-            self.timestamp = as_utc(self.timestamp)
+            if self.timestamp.tzinfo is None:
+                # kept (out of the fields) so that a dry run can still warn about it
+                self._given_naive = True
+            # A timestamp that cannot be converted (out of range once in UTC, a tzinfo
+            # that raises) is left as given: the pipeline quarantines the document with
+            # the reason, instead of the connector failing every run on it.
+            with contextlib.suppress(Exception):
+                self.timestamp = as_utc(self.timestamp)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any
 from syncdeck.core.backend import BatchHook, StateBackend, StateChanges, open_state
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.counters import RunCounts
+from syncdeck.core.describe import describe_error
 from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
 from syncdeck.core.errors import DeletionsHeld, SyncdeckError
 from syncdeck.core.events import (
@@ -34,12 +35,14 @@ from syncdeck.core.pipeline import IngestionPipeline, Rejection
 from syncdeck.core.redaction import redact_text
 from syncdeck.core.state import (
     CheckpointChange,
+    CheckpointRow,
     ConnectorState,
     QuarantineEntry,
     RejectedRecord,
     RunRecord,
 )
 from syncdeck.core.store import StoredRow
+from syncdeck.core.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +186,11 @@ class SyncEngine:
                 run.own.release()
             _close_connector(connector)
 
+    def release_lease(self, connector_id: str) -> RunRecord | None:
+        """Release a lease by hand (its holder stuck, or on a host gone for good): the run
+        is marked abandoned, saying who released it; returns the run that held it."""
+        return self.state.release_lease(connector_id)
+
     def forget(self, connector_id: str) -> int:
         """Remove a connector's documents, checkpoint, history and quarantine (refused
         while it runs); returns how many documents were deleted."""
@@ -193,9 +201,15 @@ class SyncEngine:
 
     # -- checkpoints -------------------------------------------------------------------
 
-    def get_checkpoint(self, connector_id: str) -> dict[str, Any]:
-        """``{"items_synced", "cursor", "last_sync", "error"}`` as the original engine gave."""
-        return self.state.get_checkpoint(connector_id).as_dict()
+    def get_checkpoint(self, connector_id: str) -> dict[str, Any] | None:
+        """``{"items_synced", "cursor", "last_sync", "error"}`` as the original engine gave,
+        or None if the connector never synced."""
+        row = self.state.find_checkpoint(connector_id)
+        return row.as_dict() if row is not None else None
+
+    def checkpoint(self, connector_id: str) -> CheckpointRow:
+        """The checkpoint as a record (empty for a connector that never synced)."""
+        return self.state.get_checkpoint(connector_id)
 
     def states(self) -> dict[str, ConnectorState]:
         """Every connector with its live run (judged by this engine's lease_timeout)."""
@@ -322,7 +336,7 @@ class _Run:
             finally:
                 self.own.acquire()
             status = self._consume(iterator)
-        except (Exception, KeyboardInterrupt) as exc:
+        except BaseException as exc:  # SystemExit too: the run is recorded, then it goes on
             error = exc
             status = RunStatus.CANCELLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
         trace = _format_trace(error) if status is RunStatus.FAILED else None
@@ -339,9 +353,9 @@ class _Run:
                 error, status = exc, RunStatus.FAILED
                 trace = _format_trace(exc)
             else:
-                log.exception("storing the documents held at failure also failed")
+                _log_failure(self.connector, "storing the documents held at failure also failed")
         secrets = getattr(self.connector, "secret_values", ())
-        message = _describe(error) if status is RunStatus.FAILED else None
+        message = describe_error(error) if status is RunStatus.FAILED and error else None
         if secrets:
             message = redact_text(message, secrets) if message else message
             trace = redact_text(trace, secrets) if trace else trace
@@ -359,7 +373,7 @@ class _Run:
             self.engine.state.release(self.run_id)
             if error is None:
                 raise
-            log.exception("recording the end of run %s failed", self.run_id)
+            _log_failure(self.connector, f"recording the end of run {self.run_id} failed")
         finally:
             self.emit(
                 RunFinished(
@@ -481,7 +495,13 @@ class _Run:
     def _reject(self, item_no: int, rejection: Rejection) -> None:
         self.rejected += 1
         self.quarantine.append(
-            QuarantineEntry(item_no, rejection.doc_id, rejection.reason, rejection.payload)
+            QuarantineEntry(
+                item_no,
+                rejection.doc_id,
+                rejection.reason,
+                rejection.payload,
+                rejection.fingerprint,
+            )
         )
         self.emit(
             DocumentRejected(
@@ -603,7 +623,7 @@ class _Run:
         """After a complete listing: delete the connector's documents the run did not see,
         unless that is more than the deletion guard allows (then nothing is deleted)."""
         store = self.engine.pipeline.store
-        unseen = [doc_id for doc_id in store.ids(self.connector_id) if doc_id not in self.seen]
+        unseen = [key for key in store.keys(self.connector_id) if key not in self.seen]
         if not unseen:
             return
         stored = store.documents_of(self.connector_id)
@@ -650,7 +670,7 @@ class _Run:
         try:
             self._flush()
         except Exception:
-            log.exception("storing the documents held by run %s at exit failed", self.run_id)
+            _log_failure(self.connector, f"storing what run {self.run_id} held at exit failed")
         self.engine.state.finish_run(
             self.connector_id,
             self.run_id,
@@ -667,8 +687,10 @@ class _Run:
             return
         try:
             close()
-        except Exception:
-            log.exception("closing the iterator of %s failed", self.connector_id)
+        except (KeyboardInterrupt, GeneratorExit):
+            raise
+        except BaseException:
+            _log_failure(self.connector, f"closing the iterator of {self.connector_id} failed")
 
 
 _NO_CHECKPOINT = object()  # no Checkpoint since the last commit
@@ -677,20 +699,30 @@ _MARKERS = frozenset(_MARKER_TYPES)
 
 
 def _marker_id(marker: Unchanged | Deleted, item_no: int) -> str:
+    """The marker's id as the store keys it (core.text), checked."""
     doc_id = marker.doc_id
-    if type(doc_id) is not str or not doc_id:
+    if type(doc_id) is not str or not doc_id.strip():
         raise TypeError(
             f"{type(marker).__name__} needs a non-empty string doc_id, got {doc_id!r} at "
             f"item {item_no}"
         )
-    return doc_id
+    return doc_id if doc_id.isascii() else storable(doc_id)
 
 
 def _close_connector(connector: BaseConnector) -> None:
     try:
         connector.close()
-    except Exception:
-        log.exception("closing connector %s failed", connector.connector_id)
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException:
+        _log_failure(connector, f"closing connector {connector.connector_id} failed")
+
+
+def _log_failure(connector: BaseConnector, what: str) -> None:
+    """Log the exception being handled with the connector's secrets masked: a traceback
+    can quote its configuration (a URL with a token, a password in an argument)."""
+    secrets = getattr(connector, "secret_values", ())
+    log.error("%s\n%s", what, redact_text(tb_module.format_exc(), secrets).rstrip())
 
 
 def _stop_blocked_runs(ref: weakref.ReferenceType[SyncEngine]) -> None:
@@ -701,10 +733,3 @@ def _stop_blocked_runs(ref: weakref.ReferenceType[SyncEngine]) -> None:
 
 def _format_trace(error: BaseException | None) -> str | None:
     return "".join(tb_module.format_exception(error)) if error is not None else None
-
-
-def _describe(error: BaseException | None) -> str | None:
-    if error is None:
-        return None
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__

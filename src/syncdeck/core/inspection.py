@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from syncdeck.core.connector import BaseConnector
+from syncdeck.core.describe import describe_error
 from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
 
 PREVIEW_CHARS = 160
@@ -41,6 +42,7 @@ class InspectReport:
     connector_id: str
     items: list[InspectItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fatal: list[str] = field(default_factory=list)  # warnings that guarantee a failed sync
     error: str | None = None  # "ExcType: message" when the connector raised
     traceback: str | None = None
     documents: int = 0
@@ -51,7 +53,7 @@ class InspectReport:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and not self.timed_out
+        return self.error is None and not self.timed_out and not self.fatal
 
 
 def _preview(text: Any) -> str:
@@ -64,14 +66,20 @@ def _preview(text: Any) -> str:
 class _Recorder:
     """Turns a stream of yielded items into an InspectReport; shared with the worker."""
 
-    def __init__(self, connector_id: str, limit: int) -> None:
+    def __init__(self, connector_id: str, limit: int, *, lists_source: bool = False) -> None:
         self.report = InspectReport(connector_id)
+        self.lists_source = lists_source
         self.limit = limit
         self.lock = threading.Lock()
         self.stopped = False
         self._seen: dict[tuple[Any, Any], int] = {}
         self._index = 0
         self._suppressed = 0
+
+    def fatal(self, message: str) -> None:
+        """What guarantees a sync fails: a warning, and the dry run fails too."""
+        self.report.fatal.append(message)
+        self.warn(message)
 
     def warn(self, message: str) -> None:
         if len(self.report.warnings) < MAX_WARNINGS:
@@ -87,7 +95,7 @@ class _Recorder:
             self.report.checkpoints += 1
             self.report.items.append(InspectItem(index, "checkpoint", cursor=item.cursor))
             if item.cursor is not None and not isinstance(item.cursor, str):
-                self.warn(
+                self.fatal(
                     f"item {index}: checkpoint cursor is {type(item.cursor).__name__} "
                     f"{item.cursor!r}, not a string; the engine stores cursors as text"
                 )
@@ -98,13 +106,18 @@ class _Recorder:
             )
             self.report.items.append(InspectItem(index, kind, doc_id=item.doc_id))
             if not isinstance(item.doc_id, str) or not item.doc_id:
-                self.warn(
+                self.fatal(
                     f"item {index}: {type(item).__name__} marker with doc_id {item.doc_id!r}; "
                     "a sync would fail on it"
                 )
             return True
         if isinstance(item, ListingComplete):
             self.report.items.append(InspectItem(index, "listing complete"))
+            if not self.lists_source:
+                self.fatal(
+                    f"item {index}: ListingComplete from a connector that does not declare "
+                    "lists_source = True; a sync would fail on it"
+                )
             return True
         if not isinstance(item, Document):
             self.warn(
@@ -142,10 +155,12 @@ class _Recorder:
                 )
             else:
                 self._seen[key] = index
-        if isinstance(doc.timestamp, datetime) and doc.timestamp.utcoffset() is None:
+        if isinstance(doc.timestamp, datetime) and (
+            getattr(doc, "_given_naive", False) or doc.timestamp.utcoffset() is None
+        ):
+            shown = doc.timestamp.replace(tzinfo=None).isoformat()
             self.warn(
-                f"item {index}: naive timestamp {doc.timestamp.isoformat()} for "
-                f"{doc.doc_id!r}; it will be taken as UTC"
+                f"item {index}: naive timestamp {shown} for {doc.doc_id!r}; it will be taken as UTC"
             )
         if isinstance(doc.content, str) and not doc.content.strip():
             self.warn(f"item {index}: empty content for {doc.doc_id!r}")
@@ -154,7 +169,7 @@ class _Recorder:
             self.warn(f"item {index}: a sync would reject {doc.doc_id!r}: {reason}")
 
     def fail(self, exc: BaseException) -> None:
-        self.report.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        self.report.error = describe_error(exc)
         self.report.traceback = "".join(traceback.format_exception(exc))
         after = f"after item {self._index}" if self._index else "before its first item"
         self.warn(f"item {self._index + 1}: the connector raised {self.report.error} ({after})")
@@ -231,7 +246,11 @@ def inspect_connector(
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    recorder = _Recorder(connector.connector_id or type(connector).__name__, limit)
+    recorder = _Recorder(
+        connector.connector_id or type(connector).__name__,
+        limit,
+        lists_source=bool(getattr(connector, "lists_source", False)),
+    )
     started = time.monotonic()
     if timeout is None:
         _iterate(connector, recorder, since, cursor)
@@ -260,6 +279,7 @@ def inspect_connector(
             connector_id=report.connector_id,
             items=list(report.items),
             warnings=list(report.warnings),
+            fatal=list(report.fatal),
             error=report.error,
             traceback=report.traceback,
             documents=report.documents,

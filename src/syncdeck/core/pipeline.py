@@ -19,6 +19,7 @@ from syncdeck.core.backend import BatchHook, DocumentStore
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.documents import Document
 from syncdeck.core.store import StoredRow
+from syncdeck.core.text import storable
 
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
 _SEP = "\x1f"
@@ -35,6 +36,8 @@ class Rejection:
     doc_id: str | None
     reason: str
     payload: str  # a bounded repr of what the connector yielded, for the quarantine
+    # what identifies the item across runs, so re-delivery updates one quarantine entry
+    fingerprint: str = ""
 
 
 @dataclass
@@ -161,27 +164,26 @@ def prepare(item: Any) -> StoredRow:
         version = _scrub(version)
     if participants and not all(isinstance(p, str) for p in participants):
         raise InvalidDocument("participants must be a list of strings")
-    if type(timestamp) is datetime and timestamp.tzinfo is UTC:
-        pass  # Document.__post_init__ already normalised it
-    elif not isinstance(timestamp, datetime):
-        raise InvalidDocument(f"timestamp must be a datetime, got {type(timestamp).__name__}")
-    elif timestamp.tzinfo is None or timestamp.utcoffset() is None:
-        timestamp = timestamp.replace(tzinfo=UTC)
-    elif timestamp.utcoffset():
-        timestamp = timestamp.astimezone(UTC)
-    if type(timestamp) is not datetime:  # a subclass: keep only the instant
-        timestamp = datetime(*timestamp.timetuple()[:6], timestamp.microsecond, UTC)
+    if type(timestamp) is not datetime or timestamp.tzinfo is not UTC:
+        timestamp = _utc_instant(timestamp)
     metadata = doc.metadata
     if type(metadata) is not dict and not isinstance(metadata, Mapping):
         raise InvalidDocument(f"metadata must be a mapping, got {type(metadata).__name__}")
     try:
         metadata_json = _METADATA(metadata) if metadata else "{}"
+    except RecursionError:
+        raise InvalidDocument(
+            "metadata is nested too deep to store (over the JSON encoder's recursion limit)"
+        ) from None
     except (TypeError, ValueError) as exc:
         raise InvalidDocument(f"metadata is not JSON-serialisable: {exc}") from None
     participants_json = _PARTICIPANTS(list(participants)) if participants else "[]"
+    # Keys keep every distinct id distinct, even one with undecodable bytes (core.text).
+    key_source = source if source.isascii() else storable(source)
+    key_id = doc_id if doc_id.isascii() else storable(doc_id)
     parts = [
-        source,
-        doc_id,
+        key_source,
+        key_id,
         doc_type,
         title,
         content,
@@ -190,18 +192,16 @@ def prepare(item: Any) -> StoredRow:
         # The instant, exactly and cheaply (pickle state: year..microsecond); the text
         # form is made by the store, and only for rows it writes.
         timestamp.__reduce__()[1][0].hex(),  # type: ignore[index]
-        thread_id or "",
-        url or "",
+        thread_id,
+        url,
         metadata_json,
     ]
-    joined = _SEP.join(parts)
     try:
-        encoded = joined.encode("utf-8")
-    except UnicodeEncodeError:
-        parts = [_scrub(p) for p in parts]
-        thread_id = _scrub(thread_id) if thread_id is not None else None
-        url = _scrub(url) if url is not None else None
-        encoded = _SEP.join(parts).encode("utf-8")
+        encoded = _hash_input(parts)
+    except UnicodeEncodeError:  # lone surrogates in the text: stored as U+FFFD
+        parts = [p if p is None or i < 2 else _scrub(p) for i, p in enumerate(parts)]
+        thread_id, url = parts[8], parts[9]
+        encoded = _hash_input(parts)
     if len(encoded) > MAX_CONTENT_BYTES:
         raise InvalidDocument(
             f"document is {len(encoded):,} bytes, over the {MAX_CONTENT_BYTES:,}-byte limit"
@@ -227,6 +227,62 @@ def prepare(item: Any) -> StoredRow:
     )
 
 
+def _hash_input(parts: list[str | None]) -> bytes:
+    """The fields as one unambiguous byte string: their lengths first (``-`` for None), so
+    no character moved between two fields and no None turned into "" hashes the same."""
+    lengths = ",".join(["-" if p is None else str(len(p)) for p in parts])
+    return (lengths + _SEP + "".join([p for p in parts if p])).encode("utf-8")
+
+
+def _utc_instant(timestamp: Any) -> datetime:
+    """``timestamp`` as a plain aware-UTC datetime, or InvalidDocument saying why not."""
+    if not isinstance(timestamp, datetime):
+        raise InvalidDocument(f"timestamp must be a datetime, got {type(timestamp).__name__}")
+    try:
+        offset = timestamp.utcoffset()
+        if offset is None:
+            timestamp = timestamp.replace(tzinfo=UTC)
+        elif offset or timestamp.tzinfo is not UTC:
+            timestamp = timestamp.astimezone(UTC)
+    except OverflowError:
+        raise InvalidDocument(
+            f"timestamp cannot be represented in UTC ({_show_time(timestamp)} is outside "
+            "years 1-9999 once converted)"
+        ) from None
+    except Exception as exc:
+        raise InvalidDocument(
+            f"timestamp's time zone failed: {type(exc).__name__}: {exc}"
+        ) from None
+    if type(timestamp) is not datetime:  # a subclass: keep only the instant
+        timestamp = datetime(*timestamp.timetuple()[:6], timestamp.microsecond, UTC)
+    return timestamp
+
+
+def _show_time(value: datetime) -> str:
+    try:
+        return value.isoformat()
+    except Exception:
+        return repr(value)
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_STABLE_FIELDS = ("source", "doc_type", "title", "content", "author", "thread_id", "url")
+
+
+def fingerprint(item: Any, doc_id: str | None) -> str:
+    """What identifies a rejected item from one run to the next: its id when it has one,
+    else a digest of what does not change on re-delivery (not the timestamp a document
+    without one gets at creation, not the memory address in a repr)."""
+    if doc_id is not None:
+        return doc_id  # as earlier releases keyed it
+    if isinstance(item, Document | Mapping):
+        get = item.get if isinstance(item, Mapping) else lambda name: getattr(item, name, None)
+        text = "\x1f".join(describe_payload(get(name), 500) for name in _STABLE_FIELDS)
+    else:
+        text = _ADDRESS.sub("", describe_payload(item))
+    return "sha256:" + _sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+
+
 def safe_doc_id(item: Any) -> str | None:
     value = item.get("doc_id") if isinstance(item, Mapping) else getattr(item, "doc_id", None)
     return value if isinstance(value, str) else (None if value is None else repr(value)[:200])
@@ -239,11 +295,18 @@ class IngestionPipeline:
         self.store = store
 
     def prepare(self, item: Any) -> StoredRow | Rejection:
-        """A store row for a valid document, else the :class:`Rejection` saying why."""
+        """A store row for a valid document, else the :class:`Rejection` saying why.
+
+        Whatever a document holds, this never raises: a value that breaks validation
+        itself (a ``__eq__`` or ``__str__`` that raises...) is a rejection too."""
         try:
             return prepare(item)
         except InvalidDocument as exc:
-            return Rejection(safe_doc_id(item), str(exc), describe_payload(item))
+            reason = str(exc)
+        except Exception as exc:
+            reason = f"cannot be stored: {type(exc).__name__}: {exc}"
+        doc_id = safe_doc_id(item)
+        return Rejection(doc_id, reason, describe_payload(item), fingerprint(item, doc_id))
 
     def write(
         self,

@@ -8,9 +8,11 @@ every front end before anything configuration-derived is shown.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 
@@ -42,6 +44,9 @@ DESCRIPTOR_SUFFIXES: tuple[str, ...] = (
 
 # ``scheme://user:password@host`` - the password part of a URL's user info.
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)(?P<pw>[^/\s@]+)(?=@)")
+
+# ``?token=...`` / ``&api_key=...`` in a URL quoted in free text (an error, a log line).
+_QUERY_SECRET = re.compile(r"(?P<head>[?&;](?P<name>[A-Za-z0-9_.\-]+)=)(?P<value>[^&#\s'\"<>]+)")
 
 # Values shorter than this are not searched for in free text: replacing every "1" or "id"
 # in a message would make it unreadable while protecting nothing worth protecting.
@@ -119,11 +124,29 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     """
     if not text:
         return text
-    unique = sorted(
-        {s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH},
-        key=len,
-        reverse=True,
-    )
-    for secret in unique:
-        text = text.replace(secret, MASK)
-    return _URL_PASSWORD.sub(rf"\g<head>{MASK}", text)
+    forms = {
+        form
+        for secret in secrets
+        if isinstance(secret, str) and len(secret) >= MIN_SECRET_LENGTH
+        for form in _written_forms(secret)
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
+    text = _URL_PASSWORD.sub(rf"\g<head>{MASK}", text)
+    return _QUERY_SECRET.sub(_mask_query_value, text)
+
+
+def _written_forms(secret: str) -> set[str]:
+    """The ways a secret shows up in text: as is, URL-quoted, and escaped as in a repr or
+    JSON (a traceback quotes arguments with repr)."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    forms.add(repr(secret)[1:-1])
+    forms.add(json.dumps(secret)[1:-1])
+    forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def _mask_query_value(match: re.Match[str]) -> str:
+    if is_secret_name(match.group("name")) and match.group("value") != MASK:
+        return match.group("head") + MASK
+    return match.group(0)

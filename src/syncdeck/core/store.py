@@ -32,6 +32,7 @@ from syncdeck.core.database import (
     transaction,
     translate_error,
 )
+from syncdeck.core.text import restored, storable
 
 SCHEMA_VERSION = 3
 
@@ -366,8 +367,9 @@ class KnowledgeStore:
     def delete(
         self, connector: str, doc_ids: Iterable[str], *, then: BatchHook | None = None
     ) -> int:
-        """Delete documents of ``connector`` in one transaction; returns how many were.
-        ``then`` as for :meth:`write`, after the durable commit."""
+        """Delete documents of ``connector`` (by stored key, see :meth:`keys`) in one
+        transaction; returns how many were. ``then`` as for :meth:`write`, after the
+        durable commit."""
         deleted = self._delete(connector, doc_ids)
         if then is not None:
             then(RunCounts(deleted=deleted), self.tally(connector), None)
@@ -425,14 +427,20 @@ class KnowledgeStore:
 
     def versions(self, connector: str, doc_ids: Iterable[str]) -> dict[str, str | None]:
         """doc_id -> stored version, for those of ``doc_ids`` that ``connector`` has."""
-        ids = list(dict.fromkeys(doc_ids))
+        keys = {storable(doc_id): doc_id for doc_id in doc_ids}
         found: dict[str, str | None] = {}
-        for chunk in _chunks(ids):
-            found.update(self._read(_versions_sql(len(chunk)), (connector, *chunk)))
+        for chunk in _chunks(list(keys)):
+            for key, version in self._read(_versions_sql(len(chunk)), (connector, *chunk)):
+                found[keys[key]] = version
         return found
 
     def ids(self, connector: str) -> list[str]:
         """Every document id ``connector`` has in the store."""
+        return [restored(key) for key in self.keys(connector)]
+
+    def keys(self, connector: str) -> list[str]:
+        """The ids of ``connector``'s documents as stored (see core.text: an id with
+        undecodable bytes is stored escaped); what :meth:`delete` takes."""
         rows = self._read("SELECT doc_id FROM documents WHERE connector=?", (connector,))
         return [row[0] for row in rows]
 
@@ -494,12 +502,13 @@ class KnowledgeStore:
             cur = self._conn.execute(
                 f"SELECT {', '.join(ROW_COLUMNS)}, connector, ingested_at FROM documents "
                 "WHERE source=? AND doc_id=?",
-                (source, doc_id),
+                (storable(source), storable(doc_id)),
             )
             row = cur.fetchone()
         if row is None:
             return None
         record = dict(zip((*ROW_COLUMNS, "connector", "ingested_at"), row, strict=True))
+        record["source"], record["doc_id"] = restored(record["source"]), restored(record["doc_id"])
         record["participants"] = json.loads(record["participants"])
         record["metadata"] = json.loads(record["metadata"])
         return record

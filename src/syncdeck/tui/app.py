@@ -1,11 +1,12 @@
 """The syncdeck terminal app: the connector list on one side, the selected connector's
 panel on the other, syncs running in the background.
 
-Threads and the screen meet in three places only: the engine's listener feeds the
-:class:`~syncdeck.tui.bridge.EventBridge` (drained on a 0.1 s timer), the
-:class:`~syncdeck.tui.poller.StatePoller` posts what the state database says, and each
-sync's daemon thread hands its outcome back to an async worker. The screen is repainted
-from those on the timer, whatever the rate at which documents arrive.
+Threads and the screen meet in three places only: the app layer's
+:class:`~syncdeck.app.supervisor.RunSupervisor` runs the syncs and folds what they do into
+its live views, the :class:`~syncdeck.tui.run_log.RunLog` queues their log lines, and the
+:class:`~syncdeck.tui.poller.StatePoller` posts what the state database says (runs of
+other processes, checkpoints). A 0.1 s timer drains what changed and repaints only that,
+whatever the rate at which documents arrive.
 """
 
 from __future__ import annotations
@@ -13,37 +14,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Container, Vertical
-from textual.screen import Screen
-from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static
+from textual.app import App
+from textual.widgets import ContentSwitcher, DataTable
 
-from syncdeck.core.errors import NothingToUndo, SyncAlreadyRunning, SyncdeckError
+from syncdeck.app.live import LiveRun, Phase
+from syncdeck.app.supervisor import Decision, RunSupervisor
+from syncdeck.core.errors import NothingToUndo, SyncdeckError
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import ConnectorState
 from syncdeck.tui import formatting as fmt
-from syncdeck.tui.bridge import EventBridge
 from syncdeck.tui.clock import Clock
-from syncdeck.tui.commands import SyncdeckCommands
 from syncdeck.tui.messages import StatesPolled
 from syncdeck.tui.overview import Overview, build_overview
 from syncdeck.tui.poller import StatePoller
-from syncdeck.tui.scheduler import Decision, LocalRun, SyncScheduler
+from syncdeck.tui.run_log import RunLog
 from syncdeck.tui.screens.confirm import ConfirmScreen
 from syncdeck.tui.screens.edit_cursor import CursorEdit, EditCursorScreen
 from syncdeck.tui.screens.help import HelpScreen
 from syncdeck.tui.screens.history import HistoryScreen
 from syncdeck.tui.screens.inspect import InspectScreen
+from syncdeck.tui.screens.main import MainScreen
 from syncdeck.tui.status import DisplayStatus
 from syncdeck.tui.threads import in_daemon_thread
 from syncdeck.tui.widgets.connector_panel import ConnectorPanel
@@ -58,26 +56,14 @@ HERE = Path(__file__).parent
 # The log of the shown panel is written every this many repaints (0.5 s): each write to a
 # growing log costs a layout pass, which a fast source would otherwise pay ten times a second.
 LOG_FLUSH_TICKS = 5
+# Every row of the list is recomputed this often (5 s), so that "Last sync" ages; between
+# those, only the rows of connectors that changed.
+ROWS_TICKS = 50
 # Syncs and the UI share one interpreter lock: painting costs the syncs throughput. When
 # the UI's thread has used more than this share of a core over the last second, repaints
 # are skipped (never more than SKIP_AT_MOST in a row, so the screen stays live at 2/s).
 UI_CPU_BUDGET = 0.05
 SKIP_AT_MOST = 4
-
-# Actions that act on the main screen; disabled (and hidden from the footer) under dialogs.
-MAIN_ACTIONS = frozenset(
-    {"sync", "sync_all", "cancel", "reset", "edit_cursor", "undo", "history", "inspect",
-     "filter", "help"}
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class SyncOutcome:
-    """How a sync's thread ended: documents written, or the exception it raised."""
-
-    written: int | None = None
-    error: Exception | None = None
-    traceback: str | None = None
 
 
 class SyncdeckApp(App[int]):
@@ -88,21 +74,6 @@ class SyncdeckApp(App[int]):
         HERE / "screens" / "screens.tcss",
     ]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
-    COMMANDS = App.COMMANDS | {SyncdeckCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "sync", "Sync"),
-        Binding("a", "sync_all", "All"),
-        Binding("c", "cancel", "Cancel"),
-        Binding("r", "reset", "Reset"),
-        Binding("e", "edit_cursor", "Cursor"),
-        Binding("u", "undo", "Undo"),
-        Binding("h", "history", "History"),
-        Binding("i", "inspect", "Inspect"),
-        Binding("slash", "filter", "Filter", show=False),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
-    ]
 
     def __init__(
         self,
@@ -123,8 +94,15 @@ class SyncdeckApp(App[int]):
         self.inspect_timeout = inspect_timeout
         self.inspect_limit = inspect_limit
         self.specs = dict(context.specs)
-        self.bridge = EventBridge(self.clock, redact=getattr(context, "redact", None))
-        self.scheduler = SyncScheduler(getattr(context, "max_concurrent", 4))
+        self.run_log = RunLog(self.clock)
+        self.supervisor = RunSupervisor(
+            context.engine,
+            context.build,
+            max_concurrent=context.max_concurrent,
+            clock=self.clock.monotonic,
+            on_event=self.run_log.record,
+            redact=context.redact,
+        )
         self.poller = StatePoller(
             context.engine.states,
             self._deliver_states,
@@ -138,8 +116,11 @@ class SyncdeckApp(App[int]):
         self.quitting = False
         self._panel_ids = {cid: f"panel-{index}" for index, cid in enumerate(self.specs)}
         self._last_poll_error: str | None = None
-        self._main_screen: Screen[Any] | None = None
+        self._main_screen: MainScreen | None = None
         self._panels: dict[str, ConnectorPanel] = {}
+        self._stale: set[str] = set(self.specs)  # overviews to rebuild at the next repaint
+        self._rows_stale = True  # the list's rows to recompute (filter, ages)
+        self._reported: dict[str, object] = {}  # the outcome last reported per connector
         self._ticks = 0
         self._quiet: set[str] = set()  # started by "sync all": only failures raise a toast
         self._cpu_mark = (time.thread_time(), time.monotonic())
@@ -148,37 +129,34 @@ class SyncdeckApp(App[int]):
 
     # -- layout ------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Container(id="main"):
-            with Vertical(id="sidebar"):
-                yield FilterInput(id="filter")
-                yield ConnectorTable(self.specs, id="connectors")
-            if self.specs:
-                with ContentSwitcher(id="panels", initial=self._panel_ids[next(iter(self.specs))]):
-                    for cid, spec in self.specs.items():
-                        yield ConnectorPanel(
-                            cid, spec.type, clock=self.clock, id=self._panel_ids[cid]
-                        )
-            else:
-                yield Static(self._no_connectors_text(), id="panels", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+    def get_default_screen(self) -> MainScreen:
+        self._main_screen = MainScreen(
+            self,
+            self.specs,
+            self._panel_ids,
+            clock=self.clock,
+            empty_text=self._no_connectors_text(),
+        )
+        return self._main_screen
+
+    async def on_mount(self) -> None:
+        """The app is ready once the main screen's widgets exist: nothing can press a key
+        or ask for a connector before."""
+        await self.main_screen.composed.wait()
 
     def _no_connectors_text(self) -> str:
-        where = getattr(self.context, "config_label", None) or str(
-            getattr(self.context, "config_path", "the configuration")
-        )
         return (
-            f"No connectors are configured in {where}.\n"
+            f"No connectors are configured in {self.context.config_label}.\n"
             "Add a [connectors.NAME] table with a type and its parameters, then restart."
         )
 
-    def on_mount(self) -> None:
-        self._main_screen = self.screen
+    def main_mounted(self) -> None:
+        """The main screen's widgets exist: fill them and start the timers."""
         self._panels = {
-            cid: self.query_one(f"#{pid}", ConnectorPanel) for cid, pid in self._panel_ids.items()
+            cid: self.main_screen.query_one(f"#{pid}", ConnectorPanel)
+            for cid, pid in self._panel_ids.items()
         }
-        self.sub_title = getattr(self.context, "config_label", "") or ""
+        self.sub_title = self.context.config_label
         self.filter_input.display = False
         try:
             self.states = self.context.engine.states()
@@ -187,31 +165,23 @@ class SyncdeckApp(App[int]):
         self.repaint()
         self.table.focus()
         if self.selected is not None:
-            self._panel(self.selected).activate(True)
+            self.panel(self.selected).activate(True)
         self.poller.start()
         self.set_interval(self.repaint_interval, self.repaint, name="repaint")
 
     def on_unmount(self) -> None:
         self.poller.stop()
 
-    # -- the main screen and its actions ------------------------------------------------
-
-    def is_main_screen(self, screen: Screen[Any]) -> bool:
-        return screen is self._main_screen
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The main screen's keys do nothing (and leave the footer) under a dialog."""
-        return action not in MAIN_ACTIONS or self.is_main_screen(self.screen)
+    # -- the main screen's widgets, found there even while a dialog is the active screen --
 
     @property
     def connector_ids(self) -> list[str]:
         return list(self.specs)
 
-    # Widgets of the main screen, found there even while a dialog is the active screen.
-
     @property
-    def main_screen(self) -> Screen[Any]:
-        return self._main_screen or self.screen
+    def main_screen(self) -> MainScreen:
+        assert self._main_screen is not None, "the app has not started"
+        return self._main_screen
 
     @property
     def table(self) -> ConnectorTable:
@@ -221,7 +191,7 @@ class SyncdeckApp(App[int]):
     def filter_input(self) -> FilterInput:
         return self.main_screen.query_one("#filter", FilterInput)
 
-    def _panel(self, connector_id: str) -> ConnectorPanel:
+    def panel(self, connector_id: str) -> ConnectorPanel:
         return self._panels[connector_id]
 
     def _say(self, message: str, severity: str = "information", *, timeout: float = 5) -> None:
@@ -245,7 +215,8 @@ class SyncdeckApp(App[int]):
 
     def on_states_polled(self, message: StatesPolled) -> None:
         if message.states is not None:
-            self.states = message.states
+            old, self.states = self.states, message.states
+            self._stale.update(cid for cid in self.specs if old.get(cid) != self.states.get(cid))
             self._last_poll_error = None
         elif message.error is not None:
             text = str(message.error)
@@ -267,43 +238,57 @@ class SyncdeckApp(App[int]):
         return False
 
     def _busy(self) -> bool:
-        return bool(self.scheduler.running)
+        return self.supervisor.busy
 
     def repaint(self) -> None:
-        """The steady timer: drain the bridge, merge, update only what changed."""
-        if not self.is_running or self._main_screen is None or not self._main_screen.is_attached:
+        """The steady timer: take what changed since the last tick and paint only that
+        (the shown panel every tick, as its elapsed time moves)."""
+        screen = self._main_screen
+        if not self.is_running or screen is None or not screen.is_attached:
             return  # shutting down
         if self._over_budget():
             return
-        for cid, update in self.bridge.drain().items():
-            if cid in self._panel_ids and (update.lines or update.skipped):
-                self._panel(cid).write_lines(update.lines, update.skipped)
+        changed = self.supervisor.live.changed()
+        for cid, view in changed.items():
+            if view.outcome is not None and self._reported.get(cid) is not view.outcome:
+                self._reported[cid] = view.outcome
+                self._report_end(view)  # its toast and log line before its new status
+        self._stale.update(changed)
+        stale = {cid for cid in self._stale if cid in self.specs}
+        self._stale.clear()
+        for cid in stale:
+            self.overviews[cid] = self._overview(cid)
+        for cid, batch in self.run_log.drain().items():
+            if cid in self._panels:
+                self.panel(cid).write_lines(batch.lines, batch.skipped)
         self._ticks += 1
         if self._ticks % LOG_FLUSH_TICKS == 0 and self.selected is not None:
-            self._panel(self.selected).flush_log()
-        self.overviews = {cid: self._overview(cid) for cid in self.specs}
-        now = self.clock.now()
-        now_mono = self.clock.monotonic()
-        shown = [o for o in self.overviews.values() if o.matches(self.filter_text)]
-        table = self.table
-        table.update_rows(shown, now)
+            self.panel(self.selected).flush_log()
+        now, now_mono = self.clock.now(), self.clock.monotonic()
+        if self._ticks % ROWS_TICKS == 0:
+            self._rows_stale = True
+        if stale or self._rows_stale:
+            shown = [o for o in self.overviews.values() if o.matches(self.filter_text)]
+            self.table.update_rows(shown, now, only=None if self._rows_stale else stale)
+            self._rows_stale = False
         # the table's cursor is the truth (a key press may not have been handled yet)
-        highlighted = table.highlighted_id
+        highlighted = self.table.highlighted_id
         if highlighted is not None and highlighted != self.selected:
             self.select_connector(highlighted)
         for cid, overview in self.overviews.items():
-            self._panel(cid).show(overview, now, now_mono)
+            if overview.status.is_active:
+                self.panel(cid).sample(overview, now_mono)
+        if self.selected is not None:
+            self.panel(self.selected).show(self.overviews[self.selected], now, now_mono)
 
     def _overview(self, cid: str) -> Overview:
-        return build_overview(
-            cid,
-            self.specs[cid].type,
-            self.states.get(cid),
-            local=self.scheduler.run(cid),
-            queued=self.scheduler.is_queued(cid),
-            live=self.bridge.view(cid),
-            own_runs=self.bridge.own_runs,
+        live = self.supervisor.live
+        overview = build_overview(
+            cid, self.specs[cid].type, self.states.get(cid), live.view(cid), live.owns
         )
+        if overview.run is not None and not overview.own:
+            self.run_log.follow(overview.run, overview.holder)
+        return overview
 
     # -- selection and filter ------------------------------------------------------------
 
@@ -315,9 +300,12 @@ class SyncdeckApp(App[int]):
         if previous != connector_id:
             switcher = self.main_screen.query_one("#panels", ContentSwitcher)
             if previous is not None:
-                self._panel(previous).activate(False)
+                self.panel(previous).activate(False)
             switcher.current = self._panel_ids[connector_id]
-            self._panel(connector_id).activate(True)
+            panel = self.panel(connector_id)
+            panel.activate(True)
+            if connector_id in self.overviews:
+                panel.show(self.overviews[connector_id], self.clock.now(), self.clock.monotonic())
         self.table.select(connector_id)
 
     @on(DataTable.RowHighlighted, "#connectors")
@@ -328,20 +316,24 @@ class SyncdeckApp(App[int]):
         if event.row_key.value is not None:
             self.select_connector(str(event.row_key.value))
 
-    def action_filter(self) -> None:
+    def open_filter(self) -> None:
         field = self.filter_input
         field.display = True
         field.focus()
 
-    def action_clear_filter(self) -> None:
+    def clear_filter(self) -> None:
         """Escape from the list clears a filter left applied after Enter."""
         if self.filter_text or self.filter_input.display:
             self.filter_input.action_clear()
 
+    def _set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self._rows_stale = True
+        self.repaint()
+
     @on(FilterInput.Changed, "#filter")
     def _filter_changed(self, event: FilterInput.Changed) -> None:
-        self.filter_text = event.value
-        self.repaint()
+        self._set_filter(event.value)
 
     @on(FilterInput.Submitted, "#filter")
     def _filter_submitted(self, event: FilterInput.Submitted) -> None:
@@ -352,13 +344,12 @@ class SyncdeckApp(App[int]):
     @on(FilterInput.Cleared)
     def _filter_cleared(self) -> None:
         self.filter_input.display = False
-        self.filter_text = ""
-        self.repaint()
+        self._set_filter("")
         self.table.focus()
 
     # -- syncing -------------------------------------------------------------------------
 
-    def action_sync(self) -> None:
+    def sync_selected(self) -> None:
         cid = self._target()
         if cid is not None:
             self.sync_connector(cid)
@@ -366,38 +357,44 @@ class SyncdeckApp(App[int]):
     def sync_connector(self, connector_id: str, *, quiet: bool = False) -> Decision | None:
         """Start (or queue) a sync; refuses a connector another process is syncing."""
         state = self.states.get(connector_id)
-        if state is not None and state.active is not None and not self.scheduler.run(connector_id):
+        active = state.active if state is not None else None
+        if (
+            active is not None
+            and connector_id not in self.supervisor.running
+            and not self.supervisor.live.owns(active.run_id)
+        ):
             message = (
                 f"{connector_id} is already syncing in another process "
-                f"({state.active.holder}); syncdeck does not start a second run of it. "
+                f"({active.holder}); syncdeck does not start a second run of it. "
                 "Wait for it to finish, or cancel it where it runs."
             )
-            self.bridge.note(connector_id, message, "warning")
+            self.run_log.note(connector_id, message, "warning")
             self._say(message, "warning")
             return None
-        decision = self.scheduler.request(connector_id)
+        decision = self.supervisor.request(connector_id)
+        if decision is Decision.STARTED and connector_id in self.overviews:
+            # shown running at once: its thread may have ended before the next repaint
+            overview = replace(self.overviews[connector_id], status=DisplayStatus.RUNNING)
+            self.overviews[connector_id] = overview
+            self.table.update_row(overview, self.clock.now())
         if quiet:
             self._quiet.add(connector_id)
         else:
             self._quiet.discard(connector_id)
-        if decision is Decision.STARTED:
-            self._launch(connector_id)
-        elif decision is Decision.QUEUED:
-            self.bridge.note(
+        limit = self.supervisor.limit
+        if decision is Decision.QUEUED:
+            self.run_log.note(
                 connector_id,
-                f"queued: {len(self.scheduler.running)} syncs running, at most "
-                f"{self.scheduler.limit} at once",
+                f"queued: {len(self.supervisor.running)} syncs running, at most {limit} at once",
             )
             if not quiet:
-                self._say(
-                    f"{connector_id} is queued (at most {self.scheduler.limit} syncs at once)."
-                )
-        elif not quiet:
+                self._say(f"{connector_id} is queued (at most {limit} syncs at once).")
+        elif decision is not Decision.STARTED and not quiet:
             self._say(f"{connector_id} is {decision.value}.", "warning")
         self.repaint()
         return decision
 
-    def action_sync_all(self) -> None:
+    def sync_all(self) -> None:
         if not self.specs:
             self._say("No connectors are configured.", "warning")
             return
@@ -414,104 +411,55 @@ class SyncdeckApp(App[int]):
         if not started and not queued:
             self._say("Every connector is already running or queued.")
         else:
-            extra = f", {queued} queued (at most {self.scheduler.limit} at once)" if queued else ""
+            limit = self.supervisor.limit
+            extra = f", {queued} queued (at most {limit} at once)" if queued else ""
             self._say(f"Started {started} syncs{extra}.")
 
-    def _launch(self, connector_id: str) -> None:
-        run = self.scheduler.run(connector_id)
-        assert run is not None
-        live = self.bridge.view(connector_id)
-        previous_run = live.run_id if live is not None else None
-        self.run_worker(
-            self._sync(run, previous_run),
-            name=f"sync {connector_id}",
-            group="sync",
-            exit_on_error=False,
-        )
-
-    async def _sync(self, run: LocalRun, previous_run: int | None) -> None:
-        """The worker of one sync: waits for its daemon thread, then reports."""
-        outcome = await in_daemon_thread(
-            partial(self._sync_blocking, run), name=f"syncdeck-sync-{run.connector_id}"
-        )
-        self._run_ended(run, outcome, previous_run)
-
-    def _sync_blocking(self, run: LocalRun) -> SyncOutcome:
-        """In the sync's thread: build a fresh connector and run it through the engine."""
-        try:
-            try:
-                connector = self.context.build(run.connector_id)
-            except Exception as exc:
-                return SyncOutcome(error=exc, traceback=_trace(exc))
-            try:
-                written = self.context.engine.sync(
-                    connector, cancel=run.cancel, on_event=self.bridge
-                )
-            except SyncAlreadyRunning as exc:
-                _close_quietly(connector)  # refused before the engine took it over
-                return SyncOutcome(error=exc)
-            except Exception as exc:
-                return SyncOutcome(error=exc, traceback=_trace(exc))
-            return SyncOutcome(written=written)
-        finally:
-            run.done.set()
-
-    def _run_ended(self, run: LocalRun, outcome: SyncOutcome, previous_run: int | None) -> None:
-        cid = run.connector_id
-        for next_id in self.scheduler.finished(cid):
-            self._launch(next_id)
-        view = self.bridge.view(cid)
-        engine_ran = view is not None and view.run_id is not None and view.run_id != previous_run
-        if isinstance(outcome.error, SyncAlreadyRunning):
-            self.bridge.note(cid, str(outcome.error), "warning")
-            self._say(str(outcome.error), "warning")
-        elif outcome.error is not None and not engine_ran:
-            message = _describe(outcome.error)
-            trace = None if isinstance(outcome.error, SyncdeckError) else outcome.traceback
-            self.bridge.fail_outside_run(cid, message, trace)
-            self._say(f"{cid} could not start: {self.bridge_redact(message)}", "error", timeout=10)
-        elif view is not None and view.status is RunStatus.FAILED:
+    def _report_end(self, view: LiveRun) -> None:
+        """A run of this app ended: say how (in the UI thread, before it is painted)."""
+        cid, outcome = view.connector_id, view.outcome
+        assert outcome is not None
+        if outcome.refused:
+            message = self.context.redact(str(outcome.error))
+            self.run_log.note(cid, message, "warning")
+            self._say(message, "warning")
+        elif outcome.error is not None and outcome.run_id is None:
+            self.run_log.note(cid, f"sync failed to start: {view.error}", "error", view.traceback)
+            self._say(f"{cid} could not start: {view.error}", "error", timeout=10)
+        elif view.status is RunStatus.FAILED:
             self._say(
                 f"{cid} failed: {view.error}\nPress s to resume from the saved cursor.",
                 "error",
                 timeout=10,
             )
-        elif view is not None and view.status is RunStatus.CANCELLED:
+        elif view.status is RunStatus.CANCELLED:
             if not self.quitting:
                 self._say(f"{cid} cancelled; its checkpoint is saved.", "warning")
         elif outcome.written is not None and cid not in self._quiet:
             self._say(f"{cid} synced: {outcome.written:,} documents written.", timeout=3)
         self._quiet.discard(cid)
         self.poller.refresh()
-        self.repaint()
 
-    def bridge_redact(self, text: str) -> str:
-        redact: Callable[[str], str] | None = getattr(self.context, "redact", None)
-        return redact(text) if redact is not None else text
-
-    def action_cancel(self) -> None:
+    def cancel_selected(self) -> None:
         cid = self._target()
         if cid is None:
             return
-        run = self.scheduler.run(cid)
-        queued = self.scheduler.is_queued(cid)
-        if self.scheduler.cancel(cid):
-            if queued:
-                self.bridge.note(cid, "taken off the queue")
-                self._say(f"{cid} is no longer queued.")
-            elif run is not None and not run.done.is_set():
-                self.bridge.note(cid, "cancel requested: stopping at the next item", "warning")
-                self._say(f"Cancelling {cid}: it stops at the next item and saves its checkpoint.")
-            self.repaint()
-            return
-        overview = self.overviews.get(cid)
-        if overview is not None and overview.status is DisplayStatus.ELSEWHERE:
+        result = self.supervisor.cancel(cid)
+        if result is Phase.SKIPPED:
+            self.run_log.note(cid, "taken off the queue")
+            self._say(f"{cid} is no longer queued.")
+        elif result is Phase.CANCELLING:
+            self.run_log.note(cid, "cancel requested: stopping at the next item", "warning")
+            self._say(f"Cancelling {cid}: it stops at the next item and saves its checkpoint.")
+        elif self.overviews[cid].status is DisplayStatus.ELSEWHERE:
             self._say(
-                f"{cid} is syncing in another process ({overview.holder}); cancel it there.",
+                f"{cid} is syncing in another process ({self.overviews[cid].holder}); "
+                "cancel it there.",
                 "warning",
             )
         else:
             self._say(f"{cid} is not running.", "warning")
+        self.repaint()
 
     # -- checkpoint changes --------------------------------------------------------------
 
@@ -529,7 +477,7 @@ class SyncdeckApp(App[int]):
             return True
         return False
 
-    def action_reset(self) -> None:
+    def reset_selected(self) -> None:
         cid = self._target()
         if cid is None or self._refuse_if_running(cid, "reset"):
             return
@@ -555,7 +503,7 @@ class SyncdeckApp(App[int]):
             answered,
         )
 
-    def action_edit_cursor(self) -> None:
+    def edit_selected_cursor(self) -> None:
         cid = self._target()
         if cid is None or self._refuse_if_running(cid, "edit the cursor of"):
             return
@@ -572,7 +520,7 @@ class SyncdeckApp(App[int]):
 
         self.push_screen(EditCursorScreen(cid, state.cursor if state else None), answered)
 
-    def action_undo(self) -> None:
+    def undo_selected(self) -> None:
         cid = self._target()
         if cid is None or self._refuse_if_running(cid, "undo the checkpoint change of"):
             return
@@ -601,21 +549,16 @@ class SyncdeckApp(App[int]):
                 self._say(str(exc), "error", timeout=8)
                 return
             text = done(result) if callable(done) else done
-            self.bridge.note(cid, text)
+            self.run_log.note(cid, text)
             self._say(f"{cid}: {text}")
-            try:
-                self.states = await in_daemon_thread(
-                    self.context.engine.states, name="syncdeck-states"
-                )
-            except SyncdeckError:
-                self.poller.refresh()
+            self.poller.refresh()  # one reader, so that reads arrive in order
             self.repaint()
 
         self.run_worker(work(), name=f"checkpoint {cid}", group="checkpoint", exit_on_error=False)
 
     # -- secondary screens -----------------------------------------------------------------
 
-    def action_history(self) -> None:
+    def show_history(self) -> None:
         cid = self._target()
         if cid is None:
             return
@@ -628,11 +571,11 @@ class SyncdeckApp(App[int]):
             except SyncdeckError as exc:
                 self._say(str(exc), "error")
                 return
-            self.push_screen(HistoryScreen(cid, runs, clock=self.clock, redact=self.bridge_redact))
+            self.push_screen(HistoryScreen(cid, runs, clock=self.clock))
 
         self.run_worker(work(), name=f"history {cid}", group="history", exclusive=True)
 
-    def action_inspect(self) -> None:
+    def show_inspect(self) -> None:
         cid = self._target()
         if cid is None:
             return
@@ -643,7 +586,7 @@ class SyncdeckApp(App[int]):
                 partial(self._inspect_blocking, cid),
                 cursor=state.cursor if state else None,
                 clock=self.clock,
-                redact=self.bridge_redact,
+                redact=self.context.redact,
             )
         )
 
@@ -654,11 +597,8 @@ class SyncdeckApp(App[int]):
         cursor: str | None = None
         since: datetime | None = None
         if not from_start:
-            checkpoint = self.context.engine.get_checkpoint(cid)
-            cursor = checkpoint["cursor"]
-            since = (
-                datetime.fromisoformat(checkpoint["last_sync"]) if checkpoint["last_sync"] else None
-            )
+            checkpoint = self.context.engine.checkpoint(cid)
+            cursor, since = checkpoint.cursor, checkpoint.last_sync
         connector = self.context.build(cid)
         report = inspect_connector(
             connector,
@@ -671,7 +611,7 @@ class SyncdeckApp(App[int]):
             _close_quietly(connector)
         return report
 
-    def action_help(self) -> None:
+    def show_help(self) -> None:
         self.push_screen(HelpScreen())
 
     # -- quitting ------------------------------------------------------------------------
@@ -685,36 +625,25 @@ class SyncdeckApp(App[int]):
         if self.quitting:
             self.exit(0)
             return
-        runs = self.scheduler.cancel_all()
-        if not runs:
+        running = self.supervisor.cancel_all()
+        if not running:
             self.exit(0)
             return
         self.quitting = True
-        self._say(f"Cancelling {len(runs)} running syncs and saving their checkpoints…")
+        self._say(f"Cancelling {len(running)} running syncs and saving their checkpoints…")
         self.repaint()
-        self.run_worker(self._exit_when_done(runs), name="quit", group="quit")
+        self.run_worker(self._exit_when_done(), name="quit", group="quit")
 
-    async def _exit_when_done(self, runs: list[LocalRun]) -> None:
+    async def _exit_when_done(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.quit_grace
-        while loop.time() < deadline and not all(run.done.is_set() for run in runs):
+        while loop.time() < deadline and self.supervisor.busy:
             await asyncio.sleep(0.02)
         self.exit(0)
 
 
-def _trace(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc))
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, SyncdeckError):
-        return str(exc)
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _close_quietly(connector: Any) -> None:
-    with contextlib.suppress(Exception):  # best effort; the sync's own error matters more
+    with contextlib.suppress(Exception):  # best effort; the dry run's own report matters more
         connector.close()
 
 

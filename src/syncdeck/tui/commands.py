@@ -1,55 +1,59 @@
-"""The command palette (ctrl+p): every action of the main screen by name, and "Sync X" /
-"Show X" for each connector, so nothing needs a key to be remembered."""
+"""The command palette (ctrl+p) of the main screen: every action of its action table by
+name, and "Sync X" / "Show X" for each connector, so nothing needs a key to be remembered.
+
+It is a provider of the main screen only (``Screen.COMMANDS``): opened over a dialog, the
+palette does not offer it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import Any, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from syncdeck.tui.app import SyncdeckApp
-
-# (title, help, action name) for the actions on the selected connector and the app.
-ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("Sync selected connector", "s · sync, or resume from the saved cursor", "sync"),
-    ("Sync all connectors", "a · at most max_concurrent at once, the rest queued", "sync_all"),
-    ("Cancel selected run", "c · stop at the next item; the checkpoint is saved", "cancel"),
-    ("Reset checkpoint", "r · the next sync starts from the beginning (asks first)", "reset"),
-    ("Edit cursor", "e · resume the next sync from a chosen cursor", "edit_cursor"),
-    ("Undo checkpoint change", "u · revert the last reset or cursor edit", "undo"),
-    ("Run history", "h · the runs of the selected connector", "history"),
-    ("Inspect connector (dry run)", "i · the first documents it yields; writes nothing", "inspect"),
-    ("Filter connectors", "/ · by id, type, status or error", "filter"),
-    ("Help", "? · keys and statuses", "help"),
-    ("Quit", "q · running syncs are cancelled and checkpointed first", "quit"),
-)
+from syncdeck.tui.actions import MAIN_ACTIONS
 
 
-class SyncdeckCommands(Provider):
+class CommandTarget(Protocol):
+    """What the palette needs of the screen it was opened from."""
+
+    @property
+    def connector_ids(self) -> Iterable[str]: ...
+
+    def sync_connector(self, connector_id: str) -> Any: ...
+
+    def select_connector(self, connector_id: str) -> Any: ...
+
+    async def run_action(self, action: str) -> Any: ...
+
+
+class MainCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        app = cast("SyncdeckApp", self.app)
-        if not app.is_main_screen(self.screen):
-            return []
+        screen = cast(CommandTarget, self.screen)
         commands: list[tuple[str, str, Callable[[], object]]] = [
-            (title, help_text, partial(app.run_action, action))
-            for title, help_text, action in ACTIONS
+            (
+                action.title,
+                f"{action.key_shown(self.app)} · {action.help}",
+                partial(screen.run_action, action.action),
+            )
+            for action in MAIN_ACTIONS
+            if action.title
         ]
-        for connector_id in app.connector_ids:
+        for connector_id in screen.connector_ids:
             commands.append(
                 (
                     f"Sync {connector_id}",
                     "start or resume this connector",
-                    partial(app.sync_connector, connector_id),
+                    partial(screen.sync_connector, connector_id),
                 )
             )
             commands.append(
                 (
                     f"Show {connector_id}",
                     "select it in the list and show its panel",
-                    partial(app.select_connector, connector_id),
+                    partial(screen.select_connector, connector_id),
                 )
             )
         return commands

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-NONE = "—"
+from syncdeck.app.wording import NONE, duration, first_line, truncate  # noqa: F401 (shared with the other front end)
 
 
 def count(value: int | None) -> str:
@@ -21,22 +21,6 @@ def rate(per_second: float | None) -> str:
     if per_second >= 100:
         return f"{per_second:,.0f}"
     return f"{per_second:,.1f}"
-
-
-def duration(seconds: float | None) -> str:
-    """``<1s``, ``42s``, ``3m 04s``, ``2h 05m``: precise enough to watch, stable to read."""
-    if seconds is None:
-        return NONE
-    if seconds < 1:
-        return "<1s"
-    whole = int(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 def age(then: datetime | None, now: datetime) -> str:
@@ -56,22 +40,6 @@ def age(then: datetime | None, now: datetime) -> str:
     if days < 60:
         return f"{days} d ago"
     return then.strftime("%Y-%m-%d")
-
-
-def first_line(text: str | None) -> str:
-    if not text:
-        return ""
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def truncate(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters with an ellipsis at the end."""
-    if len(text) <= width:
-        return text
-    return text[: max(width - 1, 0)] + "…"
 
 
 def middle(text: str, width: int) -> str:

@@ -45,7 +45,7 @@ STATE_TABLES: dict[str, list[str]] = {
         "run_id", "connector_id", "status", "started_at", "finished_at", "heartbeat", "pid",
         "host", "since", "cursor_start", "cursor_end", "documents", "inserted", "updated",
         "unchanged", "rejected", "batches", "items_synced", "error", "traceback", "deleted",
-        "deletes_held", "notice",
+        "deletes_held", "notice", "process_start",
     ],
     "checkpoint_history": [
         "id", "connector_id", "action", "changed_at", "existed", "items_synced", "cursor",

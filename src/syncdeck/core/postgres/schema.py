@@ -158,7 +158,8 @@ CREATE TABLE IF NOT EXISTS sync_runs (
     traceback text,
     deleted bigint NOT NULL DEFAULT 0,
     deletes_held bigint NOT NULL DEFAULT 0,
-    notice text
+    notice text,
+    process_start text
 )
 """,
     "CREATE INDEX IF NOT EXISTS sync_runs_by_connector ON sync_runs (connector_id, run_id)",

@@ -27,6 +27,7 @@ from syncdeck.core.events import RunStatus
 from syncdeck.core.postgres import schema
 from syncdeck.core.postgres.connection import RETRY_FOR, Server, Session, translate
 from syncdeck.core.postgres.notifications import NOTIFY, ListenChanges
+from syncdeck.core.postgres.text import key_to_pg_or_none, text_to_pg, text_to_pg_or_none
 from syncdeck.core.state import checkpoints, leases
 from syncdeck.core.state.records import (
     EMPTY,
@@ -40,6 +41,7 @@ from syncdeck.core.state.records import (
     run_from_row,
 )
 from syncdeck.core.store import StoreIdentity
+from syncdeck.core.text import restored_or_none, storable_or_none
 
 LEASE_LOCK = 0x5D_EC  # first key of the per-connector advisory lock
 _AGE = "extract(epoch FROM now() - heartbeat)::float8"
@@ -111,7 +113,27 @@ class PostgresStateStore:
     # -- checkpoints -------------------------------------------------------------------
 
     def get_checkpoint(self, connector_id: str) -> CheckpointRow:
-        return self._session.run(lambda conn: _checkpoint(conn, connector_id)) or EMPTY
+        """The connector's checkpoint; an empty one if it never synced."""
+        return self.find_checkpoint(connector_id) or EMPTY
+
+    def find_checkpoint(self, connector_id: str) -> CheckpointRow | None:
+        """The connector's checkpoint, or None if it never synced."""
+        return self._session.run(lambda conn: _checkpoint(conn, connector_id))
+
+    def release_lease(self, connector_id: str) -> RunRecord | None:
+        """Release the connector's lease by hand (its holder stuck, or on a host gone for
+        good): the run is marked abandoned, saying who released it; returns it, or None."""
+
+        def operation(conn: Any) -> RunRecord | None:
+            holders = [run for run, _ in _running(conn, connector_id, lock=True)]
+            for holder in holders:
+                conn.execute(
+                    "UPDATE sync_runs SET status=%s, finished_at=now(), error=%s WHERE run_id=%s",
+                    (RunStatus.ABANDONED.value, leases.released_note(holder), holder.run_id),
+                )
+            return holders[0] if holders else None
+
+        return self._write(connector_id, operation)
 
     def reset(self, connector_id: str) -> None:
         def operation(conn: Any) -> None:
@@ -137,7 +159,7 @@ class PostgresStateStore:
                 "INSERT INTO sync_state (connector_id, items_synced, cursor, updated_at) "
                 "VALUES (%s, 0, %s, now()) ON CONFLICT (connector_id) DO UPDATE SET "
                 "cursor=excluded.cursor, updated_at=now()",
-                (connector_id, cursor),
+                (connector_id, _cursor(cursor)),
             )
 
         self._write(connector_id, operation)
@@ -169,7 +191,7 @@ class PostgresStateStore:
                 "error=excluded.error, updated_at=now()",
                 (connector_id, items, cursor, last_sync, error),
             )
-            return CheckpointRow(items, cursor, last_sync, error)
+            return CheckpointRow(items, restored_or_none(cursor), last_sync, error)
 
         return self._write(connector_id, operation)
 
@@ -183,7 +205,10 @@ class PostgresStateStore:
         )
         return [
             CheckpointChange(
-                action, changed_at, bool(existed), CheckpointRow(items or 0, cursor, since, error)
+                action,
+                changed_at,
+                bool(existed),
+                CheckpointRow(items or 0, restored_or_none(cursor), since, error),
             )
             for action, changed_at, existed, items, cursor, since, error in rows
         ]
@@ -252,18 +277,19 @@ class PostgresStateStore:
                 )
             run_id = conn.execute(
                 "INSERT INTO sync_runs (connector_id, status, started_at, heartbeat, pid, host, "
-                "since, cursor_start, cursor_end, items_synced, notice) "
-                "VALUES (%s,%s,now(),now(),%s,%s,%s,%s,%s,%s,%s) RETURNING run_id",
+                "since, cursor_start, cursor_end, items_synced, notice, process_start) "
+                "VALUES (%s,%s,now(),now(),%s,%s,%s,%s,%s,%s,%s,%s) RETURNING run_id",
                 (
                     connector_id,
                     RunStatus.RUNNING.value,
                     os.getpid(),
                     leases.HOST,
                     state.last_sync,
-                    state.cursor,
-                    state.cursor,
+                    _cursor(state.cursor),
+                    _cursor(state.cursor),
                     state.items_synced,
                     notice,
+                    leases.OWN_START,
                 ),
             ).fetchone()[0]
             return int(run_id), started, state, notice
@@ -293,7 +319,7 @@ class PostgresStateStore:
                 "UPDATE sync_state SET cursor=CASE WHEN %s THEN %s ELSE cursor END, "
                 "items_synced=%s, store_generation=coalesce(%s, store_generation), "
                 "updated_at=now() WHERE connector_id=%s",
-                (move_cursor, cursor, items_synced, generation, connector_id),
+                (move_cursor, _cursor(cursor), items_synced, generation, connector_id),
             )
             conn.execute(
                 "UPDATE sync_runs SET heartbeat=now(), documents=%s, inserted=%s, updated=%s, "
@@ -307,7 +333,7 @@ class PostgresStateStore:
                     progress.rejected,
                     progress.batches,
                     progress.deleted,
-                    cursor,
+                    _cursor(cursor),
                     items_synced,
                     run_id,
                 ),
@@ -324,10 +350,12 @@ class PostgresStateStore:
                             connector_id,
                             run_id,
                             q.item,
-                            q.doc_id,
-                            q.reason,
-                            q.payload,
-                            q.doc_id if q.doc_id is not None else q.payload,
+                            text_to_pg_or_none(q.doc_id),
+                            text_to_pg(q.reason),
+                            text_to_pg(q.payload),
+                            text_to_pg(
+                                q.fingerprint or (q.doc_id if q.doc_id is not None else q.payload)
+                            ),
                         )
                         for q in quarantine
                     ],
@@ -372,12 +400,18 @@ class PostgresStateStore:
             elif status is RunStatus.FAILED:
                 conn.execute(
                     "UPDATE sync_state SET error=%s, updated_at=now() WHERE connector_id=%s",
-                    (error, connector_id),
+                    (text_to_pg_or_none(error), connector_id),
                 )
             conn.execute(
                 "UPDATE sync_runs SET status=%s, finished_at=now(), heartbeat=now(), error=%s, "
                 "traceback=%s, deletes_held=%s WHERE run_id=%s",
-                (status.value, error, traceback, deletes_held, run_id),
+                (
+                    status.value,
+                    text_to_pg_or_none(error),
+                    text_to_pg_or_none(traceback),
+                    deletes_held,
+                    run_id,
+                ),
             )
             conn.execute(NOTIFY, (connector_id,))
 
@@ -449,7 +483,7 @@ class PostgresStateStore:
             result[connector_id] = ConnectorState(
                 connector_id=connector_id,
                 items_synced=row[1] if row else 0,
-                cursor=row[2] if row else None,
+                cursor=restored_or_none(row[2]) if row else None,
                 last_sync=row[3] if row else None,
                 error=row[4] if row else None,
                 active=active.get(connector_id),
@@ -467,7 +501,7 @@ def _checkpoint(conn: Any, connector_id: str) -> CheckpointRow | None:
         "SELECT items_synced, cursor, last_sync, error FROM sync_state WHERE connector_id=%s",
         (connector_id,),
     ).fetchone()
-    return CheckpointRow(int(row[0]), row[1], row[2], row[3]) if row else None
+    return CheckpointRow(int(row[0]), restored_or_none(row[1]), row[2], row[3]) if row else None
 
 
 def _running(conn: Any, connector_id: str, *, lock: bool = False) -> list[tuple[RunRecord, float]]:
@@ -496,8 +530,13 @@ def _record_change(conn: Any, connector_id: str, action: str) -> None:
             action,
             current is not None,
             before.items_synced,
-            before.cursor,
+            _cursor(before.cursor),
             before.last_sync,
             before.error,
         ),
     )
+
+
+def _cursor(cursor: str | None) -> str | None:
+    """A cursor as stored: core.text's form, with what PostgreSQL refuses escaped."""
+    return key_to_pg_or_none(storable_or_none(cursor))

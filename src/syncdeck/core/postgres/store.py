@@ -16,6 +16,14 @@ from syncdeck.core.errors import DatabaseCorruptError
 from syncdeck.core.postgres import schema
 from syncdeck.core.postgres.connection import RETRY_FOR, Server, Session
 from syncdeck.core.postgres.search import plain_words, tsquery
+from syncdeck.core.postgres.text import (
+    key_from_pg,
+    key_to_pg,
+    text_from_pg,
+    text_from_pg_or_none,
+    text_to_pg,
+    text_to_pg_or_none,
+)
 from syncdeck.core.store import (
     ROW_COLUMNS,
     SearchHit,
@@ -25,6 +33,7 @@ from syncdeck.core.store import (
     by_source,
     plan_batch,
 )
+from syncdeck.core.text import restored, storable
 
 _COLUMNS = ", ".join(f'"{c}"' if c == "timestamp" else c for c in ROW_COLUMNS)
 _COPY = f"COPY documents ({_COLUMNS}, connector) FROM STDIN"
@@ -133,22 +142,32 @@ class PostgresStore:
                 if plan.new_rows:
                     with conn.cursor().copy(_COPY) as copy:
                         for row in plan.new_rows:
-                            copy.write_row((*row, owner))
+                            copy.write_row((*_pg_row(row), owner))
                 cur = conn.cursor()
                 if plan.changed:
                     cur.executemany(
-                        _UPDATE, [(*r[2:], owner, r.source, r.doc_id) for r in plan.changed]
+                        _UPDATE,
+                        [(*(r := _pg_row(row))[2:], owner, r[0], r[1]) for row in plan.changed],
                     )
                 if plan.retagged:
                     cur.executemany(
-                        _RETAG, [(r.version, owner, r.source, r.doc_id) for r in plan.retagged]
+                        _RETAG,
+                        [
+                            (
+                                text_to_pg_or_none(r.version),
+                                owner,
+                                key_to_pg(r.source),
+                                key_to_pg(r.doc_id),
+                            )
+                            for r in plan.retagged
+                        ],
                     )
                 touched.update(plan.touched)
             deleted = 0
             if deletions and connector is not None:
                 deleted = conn.execute(
                     "DELETE FROM documents WHERE connector = %s AND doc_id = ANY(%s)",
-                    (connector, list(dict.fromkeys(deletions))),
+                    (connector, [key_to_pg(key) for key in dict.fromkeys(deletions)]),
                 ).rowcount
                 if deleted:
                     touched.add(connector)
@@ -165,10 +184,12 @@ class PostgresStore:
 
     @staticmethod
     def _known(conn: Any, source: str, rows: list[StoredRow]) -> dict[str, tuple[str, Any, str]]:
-        ids = list(dict.fromkeys(row.doc_id for row in rows))
+        ids = [key_to_pg(doc_id) for doc_id in dict.fromkeys(row.doc_id for row in rows)]
         return {
-            doc_id: (content_hash, version, owner)
-            for doc_id, content_hash, version, owner in conn.execute(_KNOWN, (source, ids))
+            key_from_pg(doc_id): (content_hash, text_from_pg_or_none(version), owner)
+            for doc_id, content_hash, version, owner in conn.execute(
+                _KNOWN, (key_to_pg(source), ids)
+            )
         }
 
     @staticmethod
@@ -179,8 +200,9 @@ class PostgresStore:
     def delete(
         self, connector: str, doc_ids: Iterable[str], *, then: BatchHook | None = None
     ) -> int:
-        """Delete documents of ``connector`` in one transaction (``then`` inside it)."""
-        ids = list(dict.fromkeys(doc_ids))
+        """Delete documents of ``connector`` (by stored key, see :meth:`keys`) in one
+        transaction (``then`` inside it)."""
+        ids = [key_to_pg(key) for key in dict.fromkeys(doc_ids)]
 
         def operation(conn: Any) -> int:
             deleted = 0
@@ -211,7 +233,11 @@ class PostgresStore:
 
     def delete_source(self, source: str) -> int:
         return self._session.run(
-            lambda conn: conn.execute("DELETE FROM documents WHERE source = %s", (source,)).rowcount
+            lambda conn: (
+                conn.execute(
+                    "DELETE FROM documents WHERE source = %s", (key_to_pg(storable(source)),)
+                ).rowcount
+            )
         )
 
     # -- what a connector has here -------------------------------------------------------
@@ -234,18 +260,24 @@ class PostgresStore:
         return StoreIdentity(self.store_id, self.tally(connector)[1])
 
     def versions(self, connector: str, doc_ids: Iterable[str]) -> dict[str, str | None]:
-        ids = list(dict.fromkeys(doc_ids))
-        if not ids:
+        """doc_id -> stored version, for those of ``doc_ids`` that ``connector`` has."""
+        keys = {key_to_pg(storable(doc_id)): doc_id for doc_id in doc_ids}
+        if not keys:
             return {}
         rows = self._read(
             "SELECT doc_id, version FROM documents WHERE connector = %s AND doc_id = ANY(%s)",
-            (connector, ids),
+            (connector, list(keys)),
         )
-        return dict(rows)
+        return {keys[key]: text_from_pg_or_none(version) for key, version in rows}
 
     def ids(self, connector: str) -> list[str]:
+        """Every document id ``connector`` has in the store."""
+        return [restored(key) for key in self.keys(connector)]
+
+    def keys(self, connector: str) -> list[str]:
+        """The ids of ``connector``'s documents as the engine keys them (core.text)."""
         rows = self._read("SELECT doc_id FROM documents WHERE connector = %s", (connector,))
-        return [row[0] for row in rows]
+        return [key_from_pg(row[0]) for row in rows]
 
     def view(self, connector: str) -> StoredView:
         return StoredView(self, connector)
@@ -278,7 +310,16 @@ class PostgresStore:
         values: list[Any] = [*params, *([source] if source is not None else []), limit]
         rows = self._read(sql, values)
         return [
-            SearchHit(r[0], r[1], r[2], r[3], float(r[4]), r[5].isoformat(), r[6], r[7])
+            SearchHit(
+                restored(key_from_pg(r[0])),
+                restored(key_from_pg(r[1])),
+                text_from_pg(r[2]),
+                r[3],
+                float(r[4]),
+                r[5].isoformat(),
+                text_from_pg(r[6]),
+                text_from_pg(r[7]),
+            )
             for r in rows
         ]
 
@@ -286,11 +327,16 @@ class PostgresStore:
         row = self._read_one(
             f"SELECT {_COLUMNS}, connector, ingested_at FROM documents "
             "WHERE source = %s AND doc_id = %s",
-            (source, doc_id),
+            (key_to_pg(storable(source)), key_to_pg(storable(doc_id))),
         )
         if row is None:
             return None
-        record = dict(zip((*ROW_COLUMNS, "connector", "ingested_at"), row, strict=True))
+        record = {
+            name: text_from_pg(value) if isinstance(value, str) else value
+            for name, value in zip((*ROW_COLUMNS, "connector", "ingested_at"), row, strict=True)
+        }
+        record["source"] = restored(key_from_pg(row[0]))
+        record["doc_id"] = restored(key_from_pg(row[1]))
         record["timestamp"] = record["timestamp"].isoformat()
         record["ingested_at"] = record["ingested_at"].isoformat()
         record["participants"] = json.loads(record["participants"])
@@ -300,11 +346,15 @@ class PostgresStore:
     def count(self, source: str | None = None) -> int:
         if source is None:
             return int(self._read_one("SELECT count(*) FROM documents")[0])
-        return int(self._read_one("SELECT count(*) FROM documents WHERE source = %s", (source,))[0])
+        return int(
+            self._read_one(
+                "SELECT count(*) FROM documents WHERE source = %s", (key_to_pg(storable(source)),)
+            )[0]
+        )
 
     def sources(self) -> dict[str, int]:
         rows = self._read("SELECT source, count(*) FROM documents GROUP BY source ORDER BY source")
-        return {source: int(n) for source, n in rows}
+        return {restored(key_from_pg(source)): int(n) for source, n in rows}
 
     def check_index(self) -> None:
         """Raise if the per-connector counts the triggers keep disagree with the documents
@@ -335,3 +385,14 @@ class PostgresStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _pg_row(row: StoredRow) -> tuple[Any, ...]:
+    """``row`` with what PostgreSQL cannot hold escaped (core.postgres.text)."""
+    return (
+        key_to_pg(row[0]),
+        key_to_pg(row[1]),
+        *(text_to_pg(v) if type(v) is str else v for v in row[2:11]),
+        row[11],
+        text_to_pg_or_none(row[12]),
+    )

@@ -16,6 +16,7 @@ from syncdeck.core.state.records import (
     parse_time,
 )
 from syncdeck.core.store import StoreIdentity
+from syncdeck.core.text import restored_or_none, storable_or_none
 
 
 def read(conn: sqlite3.Connection, connector_id: str) -> CheckpointRow | None:
@@ -23,7 +24,9 @@ def read(conn: sqlite3.Connection, connector_id: str) -> CheckpointRow | None:
         "SELECT items_synced, cursor, last_sync, error FROM sync_state WHERE connector_id=?",
         (connector_id,),
     ).fetchone()
-    return CheckpointRow(row[0], row[1], parse_time(row[2]), row[3]) if row else None
+    return (
+        CheckpointRow(row[0], restored_or_none(row[1]), parse_time(row[2]), row[3]) if row else None
+    )
 
 
 def _record_change(conn: sqlite3.Connection, connector_id: str, action: str) -> None:
@@ -38,7 +41,7 @@ def _record_change(conn: sqlite3.Connection, connector_id: str, action: str) -> 
             iso(utcnow()),
             int(current is not None),
             before.items_synced,
-            before.cursor,
+            storable_or_none(before.cursor),
             iso(before.last_sync),
             before.error,
         ),
@@ -66,7 +69,7 @@ def set_cursor(conn: sqlite3.Connection, connector_id: str, cursor: str | None) 
         "INSERT INTO sync_state (connector_id, items_synced, cursor, updated_at) "
         "VALUES (?, 0, ?, ?) ON CONFLICT(connector_id) DO UPDATE SET "
         "cursor=excluded.cursor, updated_at=excluded.updated_at",
-        (connector_id, cursor, iso(utcnow())),
+        (connector_id, storable_or_none(cursor), iso(utcnow())),
     )
 
 
@@ -96,7 +99,7 @@ def undo(conn: sqlite3.Connection, connector_id: str) -> CheckpointRow:
         "updated_at=excluded.updated_at",
         (connector_id, items, cursor, last_sync, error, iso(utcnow())),
     )
-    return CheckpointRow(items, cursor, parse_time(last_sync), error)
+    return CheckpointRow(items, restored_or_none(cursor), parse_time(last_sync), error)
 
 
 def history(conn: sqlite3.Connection, connector_id: str, limit: int) -> list[CheckpointChange]:
@@ -110,7 +113,7 @@ def history(conn: sqlite3.Connection, connector_id: str, limit: int) -> list[Che
             action,
             parse_time(changed_at),  # type: ignore[arg-type]
             bool(existed),
-            CheckpointRow(items or 0, cursor, parse_time(last_sync), error),
+            CheckpointRow(items or 0, restored_or_none(cursor), parse_time(last_sync), error),
         )
         for action, changed_at, existed, items, cursor, last_sync, error in rows
     ]

@@ -20,6 +20,22 @@ HOST = socket.gethostname()
 DEFAULT_LEASE_TIMEOUT = 60.0
 
 
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started, as "boot id:clock ticks since boot" (Linux), or None
+    where it cannot be told. Recorded with a lease, it tells the holder from an unrelated
+    process that got the same pid after the holder died."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = stat.rsplit(")", 1)[1].split()[19]  # field 22: starttime
+    except (OSError, IndexError):
+        return None
+    return f"{boot}:{ticks}"
+
+
+OWN_START = process_start(os.getpid())
+
+
 def pid_alive(pid: int) -> bool:
     """True if a process with this pid exists on this host and is not a zombie."""
     if pid <= 0:
@@ -69,13 +85,21 @@ def is_stale(run: RunRecord, lease_timeout: float | None, *, age: float | None =
     ``age`` is the heartbeat's age by the database server's clock where there is one
     (PostgreSQL: hosts' clocks disagree); else this host's clock judges it."""
     if run.host == HOST:
-        if run.pid == os.getpid():
+        if run.pid == os.getpid() and run.process_start in (None, OWN_START):
             return run.run_id not in LIVE
-        return not pid_alive(run.pid)
+        if not pid_alive(run.pid):
+            return True
+        # alive: the holder itself, unless that pid now belongs to a later process
+        return run.process_start is not None and process_start(run.pid) != run.process_start
     timeout = DEFAULT_LEASE_TIMEOUT if lease_timeout is None else lease_timeout
     if age is None:
         age = (utcnow() - run.heartbeat).total_seconds()
     return age > timeout
+
+
+def released_note(holder: RunRecord) -> str:
+    """What a run row whose lease was released by hand says about it."""
+    return f"lease released by hand (pid {os.getpid()} on {HOST}); it was held by {holder.holder}"
 
 
 def abandoned_note(holder: RunRecord) -> str:
@@ -96,6 +120,23 @@ def refuse_if_running(conn: sqlite3.Connection, connector_id: str) -> None:
     for run in running(conn, connector_id):
         if not is_stale(run, None):
             raise SyncAlreadyRunning(connector_id, run.run_id, run.pid, run.host)
+
+
+def release(conn: sqlite3.Connection, connector_id: str, now: datetime) -> RunRecord | None:
+    """Mark the connector's running lease abandoned, by the operator's decision (the
+    holder may be stuck, or on a host that will not come back); returns it, or None."""
+    holders = running(conn, connector_id)
+    for holder in holders:
+        conn.execute(
+            "UPDATE sync_runs SET status=?, finished_at=?, error=? WHERE run_id=?",
+            (
+                RunStatus.ABANDONED.value,
+                iso(now),
+                released_note(holder),
+                holder.run_id,
+            ),
+        )
+    return holders[0] if holders else None
 
 
 def take_over_stale(

@@ -10,6 +10,7 @@ from typing import Any
 
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.events import RunStatus
+from syncdeck.core.text import restored_or_none
 
 
 def iso(value: datetime | None) -> str | None:
@@ -74,6 +75,7 @@ class RunRecord:
     traceback: str | None
     deletes_held: int = 0  # deletions the guard withheld (the run failed for it)
     notice: str | None = None  # what the run said about itself (e.g. why it started over)
+    process_start: str | None = None  # the holder's start (boot id and clock ticks)
 
     @property
     def duration(self) -> float:
@@ -120,7 +122,7 @@ class RunRecord:
 RUN_COLUMNS = (
     "run_id, connector_id, status, started_at, finished_at, heartbeat, pid, host, since, "
     "cursor_start, cursor_end, documents, inserted, updated, unchanged, rejected, batches, "
-    "items_synced, error, traceback, deleted, deletes_held, notice"
+    "items_synced, error, traceback, deleted, deletes_held, notice, process_start"
 )
 
 
@@ -136,14 +138,15 @@ def run_from_row(row: tuple[Any, ...]) -> RunRecord:
         pid=row[6],
         host=row[7],
         since=parse_time(row[8]),
-        cursor_start=row[9],
-        cursor_end=row[10],
+        cursor_start=restored_or_none(row[9]),
+        cursor_end=restored_or_none(row[10]),
         counts=RunCounts(*row[11:17], deleted=row[20]),
         items_synced=row[17],
         error=row[18],
         traceback=row[19],
         deletes_held=row[21],
         notice=row[22],
+        process_start=row[23],
     )
 
 
@@ -166,6 +169,7 @@ class QuarantineEntry:
     doc_id: str | None
     reason: str
     payload: str
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)

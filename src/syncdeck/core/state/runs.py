@@ -12,7 +12,7 @@ from syncdeck.core.documents import utcnow
 from syncdeck.core.errors import UnknownConnectorError
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import checkpoints
-from syncdeck.core.state.leases import HOST, LIVE, is_stale, take_over_stale
+from syncdeck.core.state.leases import HOST, LIVE, OWN_START, is_stale, take_over_stale
 from syncdeck.core.state.records import (
     RUN_COLUMNS,
     CheckpointRow,
@@ -25,6 +25,7 @@ from syncdeck.core.state.records import (
     run_from_row,
 )
 from syncdeck.core.store import StoreIdentity
+from syncdeck.core.text import restored_or_none, storable_or_none
 
 
 def open_run(
@@ -68,7 +69,8 @@ def open_run(
         )
     cur = conn.execute(
         "INSERT INTO sync_runs (connector_id, status, started_at, heartbeat, pid, host, "
-        "since, cursor_start, cursor_end, items_synced, notice) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "since, cursor_start, cursor_end, items_synced, notice, process_start) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             connector_id,
             RunStatus.RUNNING.value,
@@ -77,10 +79,11 @@ def open_run(
             os.getpid(),
             HOST,
             iso(state.last_sync),
-            state.cursor,
-            state.cursor,
+            storable_or_none(state.cursor),
+            storable_or_none(state.cursor),
             state.items_synced,
             notice,
+            OWN_START,
         ),
     )
     run_id = int(cur.lastrowid or 0)
@@ -107,7 +110,7 @@ def commit_batch(
     conn.execute(
         "UPDATE sync_state SET cursor=CASE WHEN ? THEN ? ELSE cursor END, items_synced=?, "
         "store_generation=coalesce(?, store_generation), updated_at=? WHERE connector_id=?",
-        (move_cursor, cursor, items_synced, generation, now, connector_id),
+        (move_cursor, storable_or_none(cursor), items_synced, generation, now, connector_id),
     )
     conn.execute(
         "UPDATE sync_runs SET heartbeat=?, documents=?, inserted=?, updated=?, unchanged=?, "
@@ -121,7 +124,7 @@ def commit_batch(
             progress.rejected,
             progress.batches,
             progress.deleted,
-            cursor,
+            storable_or_none(cursor),
             items_synced,
             run_id,
         ),
@@ -141,7 +144,7 @@ def commit_batch(
                     q.reason,
                     q.payload,
                     now,
-                    q.doc_id if q.doc_id is not None else q.payload,
+                    q.fingerprint or (q.doc_id if q.doc_id is not None else q.payload),
                 )
                 for q in quarantine
             ],
@@ -234,7 +237,7 @@ def states(
         result[connector_id] = ConnectorState(
             connector_id=connector_id,
             items_synced=row[1] if row else 0,
-            cursor=row[2] if row else None,
+            cursor=restored_or_none(row[2]) if row else None,
             last_sync=parse_time(row[3]) if row else None,
             error=row[4] if row else None,
             active=active.get(connector_id),

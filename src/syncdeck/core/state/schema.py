@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sync_state (
@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS sync_runs (
     traceback TEXT,
     deleted INTEGER NOT NULL DEFAULT 0,
     deletes_held INTEGER NOT NULL DEFAULT 0,
-    notice TEXT
+    notice TEXT,
+    process_start TEXT
 );
 CREATE INDEX IF NOT EXISTS sync_runs_by_connector ON sync_runs (connector_id, run_id);
 CREATE INDEX IF NOT EXISTS sync_runs_running ON sync_runs (status) WHERE status = 'running';
@@ -82,4 +83,10 @@ def _to_version_2(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
-MIGRATIONS = {2: _to_version_2}
+def _to_version_3(conn: sqlite3.Connection) -> None:
+    """The holder's process start time beside its pid, so a reused pid is not taken for
+    the holder."""
+    conn.execute("ALTER TABLE sync_runs ADD COLUMN process_start TEXT")
+
+
+MIGRATIONS = {2: _to_version_2, 3: _to_version_3}

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.database import STATE, ensure_schema, open_database, transaction, translate_error
+from syncdeck.core.documents import utcnow
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import checkpoints, leases, runs
 from syncdeck.core.state.changes import PolledChanges
@@ -84,7 +85,12 @@ class StateStore:
     # -- checkpoints -------------------------------------------------------------------
 
     def get_checkpoint(self, connector_id: str) -> CheckpointRow:
-        return self._read(lambda conn: checkpoints.read(conn, connector_id)) or EMPTY
+        """The connector's checkpoint; an empty one if it never synced."""
+        return self.find_checkpoint(connector_id) or EMPTY
+
+    def find_checkpoint(self, connector_id: str) -> CheckpointRow | None:
+        """The connector's checkpoint, or None if it never synced."""
+        return self._read(lambda conn: checkpoints.read(conn, connector_id))
 
     def reset(self, connector_id: str) -> None:
         self._write(lambda conn: checkpoints.reset(conn, connector_id))
@@ -100,6 +106,10 @@ class StateStore:
 
     def forget(self, connector_id: str) -> None:
         self._write(lambda conn: checkpoints.forget(conn, connector_id))
+
+    def release_lease(self, connector_id: str) -> RunRecord | None:
+        """Release the connector's lease by hand; the run row records who did."""
+        return self._write(lambda conn: leases.release(conn, connector_id, utcnow()))
 
     def refuse_if_running(self, connector_id: str) -> None:
         """Raise SyncAlreadyRunning if a live run holds the connector's lease."""

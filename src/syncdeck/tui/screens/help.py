@@ -1,32 +1,21 @@
-"""The help screen: every key, and what each status means."""
+"""The help screen: every key of the main screen (from its action table), and what each
+status means."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from syncdeck.tui.actions import MAIN_ACTIONS
 from syncdeck.tui.status import DisplayStatus
-
-KEYS: tuple[tuple[str, str], ...] = (
-    ("s", "sync the selected connector, or resume it from its saved cursor"),
-    ("a", "sync every connector (at most max_concurrent at once, the rest queued)"),
-    ("c", "cancel the selected run (its checkpoint is saved), or take it off the queue"),
-    ("r", "reset the checkpoint: the next sync starts from the beginning"),
-    ("e", "edit the saved cursor"),
-    ("u", "undo the last reset or cursor edit"),
-    ("h", "run history of the selected connector"),
-    ("i", "inspect: a dry run of the first documents, writing nothing"),
-    ("/", "filter the list (Escape clears)"),
-    ("ctrl+p", "command palette: every action by name"),
-    ("?", "this help"),
-    ("q", "quit: running syncs are cancelled and checkpointed first"),
-)
 
 MEANINGS: dict[DisplayStatus, str] = {
     DisplayStatus.IDLE: "never synced",
@@ -41,11 +30,11 @@ MEANINGS: dict[DisplayStatus, str] = {
 }
 
 
-def help_renderable() -> Group:
+def help_renderable(keys_shown: Iterable[tuple[str, str]]) -> Group:
     keys = Table.grid(padding=(0, 2))
     keys.add_column(style="bold", no_wrap=True)
     keys.add_column()
-    for key, what in KEYS:
+    for key, what in keys_shown:
         keys.add_row(key, what)
     statuses = Table.grid(padding=(0, 2))
     statuses.add_column(no_wrap=True)
@@ -61,6 +50,11 @@ def help_renderable() -> Group:
     )
 
 
+def key_rows(app: App[object]) -> list[tuple[str, str]]:
+    """(key as shown, what it does) for every action with help, from its binding."""
+    return [(action.key_shown(app), action.help) for action in MAIN_ACTIONS if action.help]
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss_help", "Close")]
 
@@ -70,7 +64,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog dialog-wide"):
             yield Label("syncdeck help", classes="dialog-title")
-            yield Static(help_renderable(), classes="dialog-body")
+            yield Static(help_renderable(key_rows(self.app)), classes="dialog-body")
             yield Static("Escape closes", classes="dialog-hint")
 
     def action_dismiss_help(self) -> None:

@@ -1,11 +1,11 @@
 """Run history of one connector: a table of its runs and the details of the selected one
-(error with traceback, cursors, the process that ran it)."""
+(error with traceback, cursors, the process that ran it). Errors and tracebacks are shown
+as recorded: the engine masked the connector's secrets before writing them."""
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -33,10 +33,8 @@ class HistoryScreen(ModalScreen[None]):
         runs: list[RunRecord],
         *,
         clock: Clock,
-        redact: Callable[[str], str] = str,
     ) -> None:
         super().__init__(classes="dialog-screen")
-        self.redact = redact
         self.connector_id = connector_id
         self.runs = {str(run.run_id): run for run in runs}
         self.clock = clock
@@ -73,7 +71,7 @@ class HistoryScreen(ModalScreen[None]):
                 Text(fmt.count(run.written), justify="right"),
                 Text(fmt.count(run.rejected), justify="right"),
                 Text(
-                    fmt.truncate(fmt.first_line(self.redact(run.error or "")), 40),
+                    fmt.truncate(fmt.first_line(run.error), 40),
                     style=role_style(self.app, "error") if failed else "",
                 ),
                 key=key,
@@ -101,9 +99,9 @@ class HistoryScreen(ModalScreen[None]):
         if run.error:
             error_style = role_style(self.app, "error")
             text.append("\n")
-            text.append(self.redact(run.error), role_style(self.app, "error", bold=True))
+            text.append(run.error, role_style(self.app, "error", bold=True))
             if run.traceback:
-                text.append("\n" + self.redact(run.traceback).rstrip(), error_style)
+                text.append("\n" + run.traceback.rstrip(), error_style)
         self.query_one("#history-detail-text", Static).update(text)
 
     def action_close(self) -> None:

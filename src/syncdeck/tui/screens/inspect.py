@@ -14,6 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, LoadingIndicator, Static
 
+from syncdeck.app.wording import error_text
 from syncdeck.core.errors import SyncdeckError
 from syncdeck.core.inspection import InspectItem, InspectReport
 from syncdeck.tui import formatting as fmt
@@ -98,9 +99,7 @@ class InspectScreen(ModalScreen[None]):
     def _show_failure(self, exc: Exception) -> None:
         self.query_one("#inspect-loading").display = False
         text = Text()
-        text.append(
-            self.redact(str(exc) or type(exc).__name__), role_style(self.app, "error", bold=True)
-        )
+        text.append(self.redact(error_text(exc)), role_style(self.app, "error", bold=True))
         if not isinstance(exc, SyncdeckError):
             trace = "".join(traceback.format_exception(exc)).rstrip()
             text.append("\n" + self.redact(trace), role_style(self.app, "error"))

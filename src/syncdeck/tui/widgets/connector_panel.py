@@ -18,11 +18,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, RichLog, Sparkline, Static
 
-from syncdeck.core.events import RunStatus
+from syncdeck.app.live import LiveRun
+from syncdeck.app.wording import VOLUME, outcome_names
 from syncdeck.tui import formatting as fmt
-from syncdeck.tui.bridge import Level, LogLine, RunView
 from syncdeck.tui.clock import Clock
 from syncdeck.tui.overview import Overview
+from syncdeck.tui.run_log import LogLine
 from syncdeck.tui.throughput import ThroughputMeter
 from syncdeck.tui.widgets.palette import LEVEL_ROLES, role_style
 
@@ -44,8 +45,6 @@ class ConnectorPanel(Vertical):
         self._summary_key: object = None
         self._summary_lines = -1
         self._rate_text = ""
-        self._seen_records: dict[int, RunStatus] = {}
-        self._holders: dict[int, str] = {}  # run id -> "pid N on host" while it was seen live
         self.border_title = f"{connector_id} · {type_name}"
 
     def compose(self) -> ComposeResult:
@@ -116,14 +115,18 @@ class ConnectorPanel(Vertical):
 
     # -- state -------------------------------------------------------------------------
 
+    def sample(self, overview: Overview, now_mono: float) -> None:
+        """Feed the throughput meter (every tick while the connector runs, shown or not)."""
+        run = overview.run
+        if run is not None:
+            running = overview.status.is_active
+            self.meter.sample(run.run_id, run.totals.documents, now_mono, running=running)
+
     def show(self, overview: Overview, now: datetime, now_mono: float) -> None:
-        """Repaint from the merged state; cheap when nothing changed."""
+        """Repaint from the overview; cheap when nothing changed. Only the shown panel is
+        repainted: a hidden one has nothing on screen to update."""
         run = overview.run
         running = overview.status.is_active
-        if run is not None:
-            self.meter.sample(run.run_id, run.documents, now_mono, running=running)
-            if run.holder is not None or run.started_mono is None:
-                self._follow_record(run)
         elapsed = run.elapsed(now_mono) if run is not None else None
         key = (overview, fmt.age(overview.last_sync, now), fmt.duration(elapsed))
         if key != self._summary_key:
@@ -149,38 +152,6 @@ class ConnectorPanel(Vertical):
         if data != (sparkline.data or []):
             sparkline.data = data
 
-    def _follow_record(self, run: RunView) -> None:
-        """Log what happens to runs seen only in the state database (another process, or
-        an earlier session): their start and their end, with the traceback if they failed."""
-        if run.run_id is None:
-            return
-        seen = self._seen_records.get(run.run_id)
-        if seen is run.status:
-            return
-        self._seen_records[run.run_id] = run.status
-        if run.holder:
-            self._holders[run.run_id] = run.holder
-        holder = self._holders.get(run.run_id)
-        where = f" ({holder})" if holder else ""
-        lines: list[LogLine] = []
-        now = self.clock.now()
-        if run.status is RunStatus.RUNNING:
-            lines.append(LogLine(now, f"run {run.run_id} is running in another process{where}"))
-        elif seen is not None or run.status is RunStatus.FAILED:
-            summary = f"{run.documents:,} docs, {run.inserted + run.updated:,} written"
-            level: Level = (
-                "success"
-                if run.status is RunStatus.SUCCEEDED
-                else "error"
-                if run.status is RunStatus.FAILED
-                else "warning"
-            )
-            text = f"run {run.run_id}{where} {run.status.value}: {summary}"
-            if run.error:
-                text += f" · {run.error}"
-            lines.append(LogLine(now, text, level, run.traceback))
-        self.write_lines(lines)
-
     def _summary(self, o: Overview, elapsed: float | None, now: datetime) -> Text:
         app = self.app
         muted = role_style(app, "foreground", dim=True)
@@ -194,14 +165,8 @@ class ConnectorPanel(Vertical):
         if o.holder:
             text.append(f"  {o.holder}", muted)
         text.append("\n")
-        counters = (
-            ("documents", run.documents if run else None),
-            ("batches", run.batches if run else None),
-            ("inserted", run.inserted if run else None),
-            ("updated", run.updated if run else None),
-            ("unchanged", run.unchanged if run else None),
-            ("rejected", run.rejected if run else None),
-        )
+        names = [*VOLUME, *outcome_names(run.totals if run else None)]
+        counters = [(name, getattr(run.totals, name) if run else None) for name in names]
         for index, (label, value) in enumerate(counters):
             if index:
                 text.append("  ")
@@ -223,7 +188,7 @@ class ConnectorPanel(Vertical):
         return text
 
 
-def _average(run: RunView | None, elapsed: float | None) -> float | None:
-    if run is None or not elapsed or not run.documents:
+def _average(run: LiveRun | None, elapsed: float | None) -> float | None:
+    if run is None or not elapsed or not run.totals.documents:
         return None
-    return run.documents / elapsed
+    return run.totals.documents / elapsed

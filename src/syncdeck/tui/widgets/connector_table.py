@@ -7,7 +7,7 @@ so a repaint ten times a second costs only what changed and the cursor never jum
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import datetime
 
 from rich.text import Text
@@ -76,8 +76,15 @@ class ConnectorTable(DataTable[Text]):
             self.move_cursor(row=index)
         return True
 
-    def update_rows(self, overviews: Iterable[Overview], now: datetime) -> None:
-        """Show exactly ``overviews`` (already filtered), changing only what differs."""
+    def update_rows(
+        self,
+        overviews: Iterable[Overview],
+        now: datetime,
+        *,
+        only: Container[str] | None = None,
+    ) -> None:
+        """Show exactly ``overviews`` (already filtered), changing only what differs; with
+        ``only``, the cells of the other rows shown are taken as they are."""
         wanted = {o.connector_id: o for o in overviews}
         keep = self.highlighted_id
         with self.app.batch_update():
@@ -86,24 +93,36 @@ class ConnectorTable(DataTable[Text]):
                 del self._cells[cid]
             added = False
             for cid, overview in wanted.items():
-                cells = self._cells_for(overview, now)
                 previous = self._cells.get(cid)
+                if previous is not None and only is not None and cid not in only:
+                    continue
                 if previous is None:
+                    cells = self._cells_for(overview, now)
                     self.add_row(*(self._render(cell) for cell in cells), key=cid)
+                    self._cells[cid] = cells
                     added = True
                 else:
-                    for (key, _), new, old in zip(COLUMNS, cells, previous, strict=True):
-                        if new != old:
-                            # Re-measuring columns re-lays out the screen: only when the
-                            # text grew (a count gaining a digit), not on every new value.
-                            grew = len(new[0]) > len(old[0])
-                            self.update_cell(cid, key, self._render(new), update_width=grew)
-                self._cells[cid] = cells
+                    self.update_row(overview, now)
             if added:
                 order = self._order
                 self.sort("id", key=lambda cell: order.get(cell.plain, len(order)))
             if keep is not None and keep in self._cells:
                 self.select(keep)  # rows came or went: the cursor stays on its connector
+
+    def update_row(self, overview: Overview, now: datetime) -> None:
+        """Change the cells of a row that is shown (a row not shown stays hidden)."""
+        cid = overview.connector_id
+        previous = self._cells.get(cid)
+        if previous is None:
+            return
+        cells = self._cells_for(overview, now)
+        for (key, _), new, old in zip(COLUMNS, cells, previous, strict=True):
+            if new != old:
+                # Re-measuring columns re-lays out the screen: only when the text grew (a
+                # count gaining a digit), not on every new value.
+                grew = len(new[0]) > len(old[0])
+                self.update_cell(cid, key, self._render(new), update_width=grew)
+        self._cells[cid] = cells
 
     def _cells_for(self, o: Overview, now: datetime) -> tuple[Cell, ...]:
         failed = o.status is DisplayStatus.FAILED

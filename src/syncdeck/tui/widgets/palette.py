@@ -7,7 +7,7 @@ from rich.style import Style
 from textual.app import App
 from textual.color import Color, ColorParseError
 
-from syncdeck.tui.bridge import Level
+from syncdeck.tui.run_log import Level
 
 LEVEL_ROLES: dict[Level, str] = {
     "info": "foreground",

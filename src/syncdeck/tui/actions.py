@@ -1,0 +1,83 @@
+"""The main screen's actions, declared once: its key bindings, its command palette and
+the help screen are all made from :data:`MAIN_ACTIONS` (docs/architecture.md, "Adding a
+screen or an action")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class MainAction:
+    key: str  # Textual key name(s), as in a Binding
+    action: str  # an action of the main screen, or "app.<name>"
+    label: str = ""  # in the footer; empty keeps it out of the footer
+    title: str = ""  # in the command palette; empty keeps it out of the palette
+    help: str = ""  # in the help screen and the palette; empty keeps it out of both
+    key_display: str | None = None  # how help shows the key, when not as the footer does
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.key,
+            self.action,
+            self.label,
+            show=bool(self.label),
+            key_display=self.key_display,
+        )
+
+    def key_shown(self, app: App[Any]) -> str:
+        """The key as the help screen and the palette show it."""
+        return self.key_display or app.get_key_display(self.binding())
+
+
+MAIN_ACTIONS: tuple[MainAction, ...] = (
+    MainAction(
+        "s", "sync", "Sync", "Sync selected connector",
+        "sync the selected connector, or resume it from its saved cursor",
+    ),
+    MainAction(
+        "a", "sync_all", "All", "Sync all connectors",
+        "sync every connector (at most max_concurrent at once, the rest queued)",
+    ),
+    MainAction(
+        "c", "cancel", "Cancel", "Cancel selected run",
+        "cancel the selected run (its checkpoint is saved), or take it off the queue",
+    ),
+    MainAction(
+        "r", "reset", "Reset", "Reset checkpoint",
+        "reset the checkpoint: the next sync starts from the beginning",
+    ),
+    MainAction("e", "edit_cursor", "Cursor", "Edit cursor", "edit the saved cursor"),
+    MainAction(
+        "u", "undo", "Undo", "Undo checkpoint change", "undo the last reset or cursor edit"
+    ),
+    MainAction(
+        "h", "history", "History", "Run history", "run history of the selected connector"
+    ),
+    MainAction(
+        "i", "inspect", "Inspect", "Inspect connector (dry run)",
+        "inspect: a dry run of the first documents, writing nothing",
+    ),
+    MainAction(
+        "slash", "filter", "", "Filter connectors", "filter the list (Escape clears)",
+        key_display="/",
+    ),
+    MainAction("escape", "clear_filter"),
+    MainAction(
+        "ctrl+p", "app.command_palette", "", "", "command palette: every action by name",
+        key_display="ctrl+p",
+    ),
+    MainAction("question_mark", "help", "Help", "Help", "this help", key_display="?"),
+    MainAction(
+        "q", "app.quit", "Quit", "Quit",
+        "quit: running syncs are cancelled and checkpointed first",
+    ),
+)  # fmt: skip
+
+
+def main_bindings() -> list[Binding]:
+    return [action.binding() for action in MAIN_ACTIONS]

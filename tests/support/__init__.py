@@ -1,0 +1,1 @@
+"""Test support shared across the test folders (importable as ``support``)."""
