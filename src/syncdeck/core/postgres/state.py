@@ -315,17 +315,23 @@ class PostgresStateStore:
         open transaction in this database, which this commit then joins."""
 
         def operation(conn: Any) -> None:
+            # one statement, one round trip: the checkpoint, the run's counters and
+            # heartbeat, and the notification
             conn.execute(
-                "UPDATE sync_state SET cursor=CASE WHEN %s THEN %s ELSE cursor END, "
-                "items_synced=%s, store_generation=coalesce(%s, store_generation), "
-                "updated_at=now() WHERE connector_id=%s",
-                (move_cursor, _cursor(cursor), items_synced, generation, connector_id),
-            )
-            conn.execute(
-                "UPDATE sync_runs SET heartbeat=now(), documents=%s, inserted=%s, updated=%s, "
-                "unchanged=%s, rejected=%s, batches=%s, deleted=%s, cursor_end=%s, "
-                "items_synced=%s WHERE run_id=%s",
+                "WITH checkpoint AS (UPDATE sync_state SET "
+                "cursor=CASE WHEN %s THEN %s ELSE cursor END, items_synced=%s, "
+                "store_generation=coalesce(%s, store_generation), updated_at=now() "
+                "WHERE connector_id=%s), "
+                "progress AS (UPDATE sync_runs SET heartbeat=now(), documents=%s, inserted=%s, "
+                "updated=%s, unchanged=%s, rejected=%s, batches=%s, deleted=%s, cursor_end=%s, "
+                "items_synced=%s WHERE run_id=%s) "
+                "SELECT pg_notify('syncdeck_state', %s)",
                 (
+                    move_cursor,
+                    _cursor(cursor),
+                    items_synced,
+                    generation,
+                    connector_id,
                     progress.documents,
                     progress.inserted,
                     progress.updated,
@@ -336,6 +342,7 @@ class PostgresStateStore:
                     _cursor(cursor),
                     items_synced,
                     run_id,
+                    connector_id,
                 ),
             )
             if quarantine:
@@ -360,7 +367,6 @@ class PostgresStateStore:
                         for q in quarantine
                     ],
                 )
-            conn.execute(NOTIFY, (connector_id,))
 
         if within is not None:
             operation(within)
@@ -368,16 +374,14 @@ class PostgresStateStore:
             self._session.run(operation)
 
     def heartbeat(self, run_id: int, documents: int) -> None:
-        def operation(conn: Any) -> None:
-            row = conn.execute(
-                "UPDATE sync_runs SET heartbeat=now(), documents=%s WHERE run_id=%s "
-                "RETURNING connector_id",
+        self._session.run(
+            lambda conn: conn.execute(
+                "WITH beat AS (UPDATE sync_runs SET heartbeat=now(), documents=%s "
+                "WHERE run_id=%s RETURNING connector_id) "
+                "SELECT pg_notify('syncdeck_state', connector_id) FROM beat",
                 (documents, run_id),
-            ).fetchone()
-            if row is not None:
-                conn.execute(NOTIFY, (row[0],))
-
-        self._session.run(operation)
+            )
+        )
 
     def finish_run(
         self,

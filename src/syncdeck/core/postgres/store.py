@@ -43,9 +43,10 @@ _UPDATE = (
     "connector=%s WHERE source=%s AND doc_id=%s"
 )
 _RETAG = "UPDATE documents SET version=%s, connector=%s WHERE source=%s AND doc_id=%s"
-_BUMP = (
+_BUMP = (  # returns the connector's tally after the batch, saving a round trip
     "INSERT INTO connectors AS c (connector, generation) VALUES (%s, 1) "
-    "ON CONFLICT (connector) DO UPDATE SET generation = c.generation + 1"
+    "ON CONFLICT (connector) DO UPDATE SET generation = c.generation + 1 "
+    "RETURNING documents, generation"
 )
 _KNOWN = (
     "SELECT doc_id, content_hash, version, connector FROM documents "
@@ -171,12 +172,16 @@ class PostgresStore:
                 ).rowcount
                 if deleted:
                     touched.add(connector)
+            tallies = {}
             for owner in sorted(touched):  # a fixed order: no deadlock between writers
-                conn.execute(_BUMP, (owner,))
+                tallies[owner] = conn.execute(_BUMP, (owner,)).fetchone()
             counts = total + RunCounts(deleted=deleted)
             if then is not None:
                 changed = counts.inserted or counts.updated or counts.deleted
-                tally = self._tally(conn, connector) if changed and connector else None
+                tally = None
+                if changed and connector:
+                    row = tallies.get(connector)
+                    tally = (row[0], row[1]) if row else self._tally(conn, connector)
                 then(counts, tally, conn)
             return counts
 

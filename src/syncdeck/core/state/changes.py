@@ -8,6 +8,7 @@ import contextlib
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 from syncdeck.core.database import MEMORY
 
@@ -24,7 +25,7 @@ class PolledChanges:
         if path != MEMORY:
             with contextlib.suppress(sqlite3.Error):
                 self._conn = sqlite3.connect(
-                    f"file:{path}?mode=ro", uri=True, timeout=1.0, check_same_thread=False
+                    f"{Path(path).as_uri()}?mode=ro", uri=True, timeout=1.0, check_same_thread=False
                 )
                 self._version = self._read()
 
