@@ -21,6 +21,7 @@ BENCHMARKS = [
     "startup",
     "ui_load",
     "imap",
+    "sources",
     "mirror",
     "postgres",
 ]

@@ -61,7 +61,7 @@ def test_config_errors_name_file_table_and_key(
     ws: Workspace, capsys: pytest.CaptureFixture[str], table: str, expected: str
 ) -> None:
     ws.config.write_text(f"[connectors.a]\n{table}\n")
-    code, out, err = run(ws, capsys, "sync", "--all")
+    code, out, err = run(ws, capsys, "sync", "a")  # named: a usage error (--all runs the rest)
     assert (code, out) == (2, "")
     assert err.startswith(f"syncdeck: error: {ws.config}: ")
     assert expected in err

@@ -72,7 +72,7 @@ def test_config_errors_exit_2_without_a_traceback(workspace: Workspace) -> None:
 
     broken = workspace.root / "broken.py"
     broken.write_text("from syncdeck import BaseConnector\n\nclass X(BaseConnector)\n    pass\n")
-    loading = _config_error(workspace, '[connectors.b]\ntype = "broken.py:X"\n')
+    loading = _config_error(workspace, '[connectors.b]\ntype = "broken.py:X"\n', "sync", "b")
     assert f"[connectors.b] type: {broken}:3" in loading.stderr and "SyntaxError" in loading.stderr
 
 

@@ -38,8 +38,8 @@ def test_status_and_history(synced: Workspace) -> None:
     assert [c["id"] for c in data["connectors"]] == list(synced.names)
     notes = data["connectors"][0]
     assert set(notes) == {
-        "id", "type", "configured", "params", "state", "items_synced", "cursor", "last_sync",
-        "error", "running", "active", "last_run",
+        "id", "type", "configured", "params", "state", "invalid", "items_synced", "cursor",
+        "last_sync", "error", "running", "active", "last_run",
     }  # fmt: skip
     assert notes["type"].endswith("cli_connectors.py:Counter") and notes["configured"]
     assert notes["params"]["api_token"] == "***" and notes["params"]["count"] == 12

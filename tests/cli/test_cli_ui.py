@@ -27,6 +27,8 @@ def test_no_command_runs_the_ui_with_the_context(
     fake.run_app = run_app  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "syncdeck.tui.fake_app", fake)
     monkeypatch.setattr(cli_main, "UI_MODULE", "syncdeck.tui.fake_app")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)  # as in a terminal
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     config = tmp_path / "syncdeck.toml"
     config.write_text('[connectors.one]\ntype = "demo"\n')
     assert cli_main.main(["--config", str(config), "--data-dir", str(tmp_path / "d")]) == 0

@@ -89,3 +89,29 @@ def test_registry_reports_constructor_errors_with_the_table(tmp_path: Path) -> N
         registry.create("filesystem", "notes", {"path": "notes.md"})
     with pytest.raises(ConfigError, match=r"\[connectors.api\].*'url'"):
         registry.create("http", "api", {"url": "file:///etc/passwd"})
+
+
+def test_every_built_in_refuses_a_cursor_it_cannot_read_with_its_reason(tmp_path: Path) -> None:
+    """BaseConnector.check_cursor: a cursor typed by hand is checked before it is saved."""
+    from syncdeck.app.demo import demo_specs
+    from syncdeck.connectors.errors import CursorError
+
+    registry = ConnectorRegistry(BUILTINS)
+    checked = set()
+    for spec in demo_specs().values():
+        connector = registry.create(spec.type, spec.id, spec.params)
+        with pytest.raises(CursorError, match="is not valid"):
+            connector.check_cursor("{not json")
+        checked.add(spec.type)
+    others = {
+        "sqlite": {"path": str(tmp_path / "db.sqlite"), "table": "t"},
+        "http": {"url": "http://127.0.0.1:9/items"},
+        "imap": {"host": "127.0.0.1", "username": "u", "password": "p", "tls": "none"},
+        "obsidian": {"path": str(tmp_path)},
+    }
+    for type_name, params in others.items():
+        connector = registry.create(type_name, type_name, params)
+        with pytest.raises(CursorError, match="is not valid"):
+            connector.check_cursor("{not json")
+        checked.add(type_name)
+    assert checked == set(BUILTINS)

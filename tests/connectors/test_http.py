@@ -12,7 +12,7 @@ from syncdeck.connectors.errors import CursorError, SourceError
 from syncdeck.connectors.http import HttpConnector, RedirectRefused, retry_after_seconds
 from syncdeck.core.errors import ConfigError
 
-from .conftest import ApiServer, MemoryStore, Reply, Seen, assert_aware_utc, run
+from .conftest import ApiServer, Handler, MemoryStore, Reply, Seen, assert_aware_utc, run
 
 BASE = datetime(2024, 7, 1, tzinfo=UTC)
 SECRET = "s3cr3t-token-value"
@@ -336,3 +336,28 @@ def test_retry_after_http_date() -> None:
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 0.0
     assert retry_after_seconds("12", now=now) == 12.0
     assert retry_after_seconds("soon", now=now) is None
+
+
+def test_secret_query_parameters_stay_out_of_saved_cursors(api: ApiServer) -> None:
+    """A next link that echoes the api key is saved without it, and the key is added back
+    on each request: a credential never reaches the state database."""
+
+    def keyed(page: int) -> Handler:
+        def reply(seen: Seen) -> Reply:
+            if seen.query.get("api_key") != SECRET:
+                return Reply(status=401, body={"error": "no key"})
+            following = f"/p{page + 1}?api_key={SECRET}&page={page + 1}" if page < 3 else None
+            return Reply(body={"items": RECORDS[page * 2 : page * 2 + 2], "next": following})
+
+        return reply
+
+    for page in range(4):
+        api.routes[f"/p{page}"] = keyed(page)
+    http = connector(
+        api, "/p0", items_path="items", pagination="next_link", params={"api_key": SECRET}
+    )
+    result = run(http)
+    assert result.ids == [str(n) for n in range(1, 8)]
+    assert result.cursors and all(SECRET not in cursor for cursor in result.cursors)
+    assert json.loads(result.cursors[0]) == {"next": f"{api.url}/p1?page=1"}
+    assert run(http, cursor=result.cursors[1]).ids == ["5", "6", "7"]  # resumes, key re-added

@@ -24,6 +24,17 @@ def test_naive_timestamp_is_taken_as_utc(pipeline: IngestionPipeline) -> None:
     assert pipeline.store.get("s", "n")["timestamp"] == "2024-05-01T12:00:00+00:00"
 
 
+def test_a_document_remembers_it_was_given_a_naive_timestamp() -> None:
+    from syncdeck.core.documents import given_naive
+
+    given = datetime(2024, 5, 1, 12, 0)
+    naive = Document("n", "s", "note", "x", timestamp=given)
+    aware = Document("a", "s", "note", "x", timestamp=given.replace(tzinfo=UTC))
+    assert given_naive(naive) and not given_naive(aware)
+    # outside the fields: equality and the stored form are those of the UTC time
+    assert naive == Document("n", "s", "note", "x", timestamp=given.replace(tzinfo=UTC))
+
+
 def test_aware_timestamp_is_converted_to_utc(pipeline: IngestionPipeline) -> None:
     paris = timezone(timedelta(hours=2))
     pipeline.ingest(

@@ -50,6 +50,20 @@ def test_same_id_in_two_sources_are_two_documents(store: KnowledgeStore) -> None
     assert [h.source for h in store.search("alpha OR beta", source="a")] == ["a"]
 
 
+def test_digests_name_each_document_of_a_connector_by_its_content(
+    store: KnowledgeStore,
+) -> None:
+    rows = [prepare(make_doc("a", i)) for i in range(3)]
+    store.write(rows, connector="mine")
+    store.write([prepare(make_doc("b", 1))], connector="other")
+    assert store.digests("mine") == {(r.source, r.doc_id): r.content_hash for r in rows}
+    store.write([prepare(make_doc("a", 1, text="edited"))], connector="mine")
+    edited = store.digests("mine")
+    assert edited[("a", "doc-000001")] != rows[1].content_hash
+    assert edited[("a", "doc-000002")] == rows[2].content_hash
+    assert store.digests("nobody") == {}
+
+
 def test_duplicate_ids_in_one_batch_keep_the_last(store: KnowledgeStore) -> None:
     pipeline = IngestionPipeline(store)
     result = pipeline.ingest_batch(

@@ -6,6 +6,7 @@ the same state database and the same knowledge store.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,10 +18,11 @@ from syncdeck.app.paths import (
     STORE_DB_NAME,
     ensure_data_dir,
     find_config,
+    open_to_others,
     resolve_data_dir,
     resolve_database_url,
 )
-from syncdeck.core.errors import UnknownConnectorError
+from syncdeck.core.errors import SyncdeckError, UnknownConnectorError
 from syncdeck.core.redaction import redact_text
 
 if TYPE_CHECKING:
@@ -85,6 +87,9 @@ class AppContext:
         self.lease_timeout = config.defaults.lease_timeout
         self.specs: dict[str, ConnectorSpec] = dict(config.specs)
         self._registry: ConnectorRegistry | None = None
+        self._problems: dict[str, str | None] = {}
+        # what a front end should tell the operator once (a data folder open to others)
+        self.warnings: list[str] = []
         self._secrets: list[str] | None = None
         self.database_url = database_url
         self.store: KnowledgeStore = KnowledgeStore(database_url or data_dir / STORE_DB_NAME)
@@ -141,6 +146,34 @@ class AppContext:
             connector.delete_limit = spec.delete_limit
         return connector
 
+    def problem(self, connector_id: str) -> str | None:
+        """Why a configured connector cannot be built (an unknown type or parameter, a
+        connector file that does not load...), or None when it can: what a sync of it
+        would fail on before it started. Built once per context."""
+        if connector_id not in self._problems:
+            try:
+                connector = self.build(connector_id)
+            except SyncdeckError as exc:
+                self._problems[connector_id] = str(exc)
+            else:
+                self._problems[connector_id] = None
+                with contextlib.suppress(Exception):
+                    connector.close()
+        return self._problems[connector_id]
+
+    def check_cursor(self, connector_id: str, cursor: str | None) -> None:
+        """Raise the connector's own error when it could not resume from ``cursor``
+        (``BaseConnector.check_cursor``): a cursor typed by hand is checked before it is
+        saved."""
+        if cursor is None:
+            return
+        connector = self.build(connector_id)
+        try:
+            connector.check_cursor(cursor)
+        finally:
+            with contextlib.suppress(Exception):
+                connector.close()
+
     def secret_values(self) -> list[str]:
         if self._secrets is None:
             from syncdeck.core.redaction import secret_values
@@ -179,4 +212,8 @@ def open_context(
     loaded = load_app_config(config, environ=environ)
     directory = ensure_data_dir(resolve_data_dir(data_dir, environ))
     url = resolve_database_url(database_url, environ, loaded.defaults.database_url)
-    return AppContext(loaded, directory, url)
+    context = AppContext(loaded, directory, url)
+    warning = open_to_others(directory)
+    if warning is not None:
+        context.warnings.append(warning)
+    return context

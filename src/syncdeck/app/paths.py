@@ -7,9 +7,11 @@ variable, else the platform's per-user folder (platformdirs).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
+from syncdeck.core.database import make_private_dirs
 from syncdeck.core.errors import ConfigError
 
 APP_NAME = "syncdeck"
@@ -78,7 +80,7 @@ def ensure_data_dir(path: Path) -> Path:
             f"--data-dir or ${DATA_DIR_ENV}"
         )
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(path)  # parents it creates are 0700 too, whatever the umask
     except OSError as exc:
         raise ConfigError(
             f"{path}: cannot create the data directory ({exc.strerror or exc}); choose "
@@ -110,3 +112,19 @@ def resolve_database_url(
                 )
             return value
     return None
+
+
+def open_to_others(path: Path) -> str | None:
+    """A warning when the data directory can be read or written by other users: it holds
+    the synced documents and the checkpoints."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    what = "readable" if mode & 0o044 else "writable"
+    return (
+        f"{path} is {what} by other users (mode {mode:04o}); it holds your synced documents: "
+        f"chmod 700 {path}"
+    )

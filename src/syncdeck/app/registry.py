@@ -20,6 +20,7 @@ import importlib
 import importlib.util
 import inspect
 import re
+import stat
 import sys
 import traceback
 import types
@@ -184,6 +185,8 @@ class ConnectorRegistry:
         path = path.resolve()
         if not path.is_file():
             raise ConnectorLoadError(f"connector file {path} does not exist")
+        _refuse_writable_by_others(self.config_path, f"and it loads code from {path}")
+        _refuse_writable_by_others(path, "and syncdeck would run it")
         mtime = path.stat().st_mtime_ns
         module = self._file_modules.get((path, mtime))
         if module is None:
@@ -276,6 +279,22 @@ class ConnectorRegistry:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _refuse_writable_by_others(path: Path | None, why: str) -> None:
+    """Refuse code that others could change (as ssh refuses such key files): a connector
+    file, or a configuration naming one, writable by the group or by everyone."""
+    if path is None:
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o022:
+        raise ConnectorLoadError(
+            f"{path}: can be written by other users (mode {stat.S_IMODE(mode):04o}), {why}: "
+            f"anyone who can edit it could run code as you; fix with: chmod go-w {path}"
+        )
 
 
 def _looks_like_windows_drive(text: str) -> bool:

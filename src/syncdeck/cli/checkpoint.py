@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from syncdeck.cli import formatting as fmt
-from syncdeck.cli.exit_codes import OK, USAGE
+from syncdeck.cli.confirm import ask
+from syncdeck.cli.exit_codes import OK
 from syncdeck.cli.session import known_name, open_from_args
 from syncdeck.core.state import CheckpointRow
 
@@ -18,34 +18,17 @@ def _describe(checkpoint: CheckpointRow, redact: fmt.Redact) -> str:
     )
 
 
-def confirm(question: str) -> bool:
-    """Ask a yes/no question on the terminal; anything but yes (or end of input) is no."""
-    try:
-        answer = input(f"{question} [y/N] ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
-
-
 def reset(args: argparse.Namespace) -> int:
     with open_from_args(args) as context:
         name = known_name(context, args.name)
         current = context.engine.checkpoint(name)
-        if not args.yes:
-            if not sys.stdin.isatty():
-                print(
-                    f"syncdeck: error: refusing to reset {name!r} without confirmation: stdin "
-                    "is not a terminal; pass --yes",
-                    file=sys.stderr,
-                )
-                return USAGE
-            question = (
-                f"Reset {name!r} ({_describe(current, context.redact)})? Its next sync starts "
-                "from the beginning; stored documents are kept."
-            )
-            if not confirm(question):
-                print("not reset")
-                return OK
+        question = (
+            f"Reset {name!r} ({_describe(current, context.redact)})? Its next sync starts "
+            "from the beginning; stored documents are kept."
+        )
+        refused = ask(args.yes, f"reset {name!r}", question, "not reset")
+        if refused is not None:
+            return refused
         context.engine.reset_checkpoint(name)
         print(
             f"{name}: reset (was {_describe(current, context.redact)}); the next sync starts "
@@ -58,6 +41,8 @@ def set_cursor(args: argparse.Namespace) -> int:
     with open_from_args(args) as context:
         name = known_name(context, args.name)
         current = context.engine.checkpoint(name)
+        if name in context.specs:  # what the connector cannot read is refused, not saved
+            context.check_cursor(name, args.value)
         context.engine.set_cursor(name, args.value)
         print(
             f"{name}: cursor set to {fmt.cursor_text(args.value, context.redact, 200)} (was "

@@ -21,6 +21,26 @@ def _error(message: str) -> None:
     print(f"syncdeck: error: {redact(message)}", file=sys.stderr)
 
 
+def _not_utf8(argument: str) -> str | None:
+    """Why an argument cannot be used, when the shell passed bytes that are not UTF-8
+    (Python keeps them as lone surrogates, which no database or search can take)."""
+    try:
+        argument.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = argument.encode("utf-8", "surrogateescape")
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            where = f" (byte 0x{raw[exc.start]:02x} at position {exc.start})"
+        else:  # pragma: no cover - a surrogate that came from elsewhere
+            where = ""
+        return (
+            f"argument {raw!r} is not valid UTF-8{where}; syncdeck takes text arguments: "
+            "check the terminal's encoding (the locale) or retype it"
+        )
+    return None
+
+
 def _open_ui(args: object, parser: object) -> int:
     try:
         spec = find_spec(UI_MODULE)
@@ -29,6 +49,14 @@ def _open_ui(args: object, parser: object) -> int:
     if spec is None:
         parser.print_help()  # type: ignore[attr-defined]
         return OK
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "syncdeck: the terminal UI needs a terminal (stdin and stdout are not one: cron, "
+            "a pipe or a redirect?); in scripts use a command, e.g. `syncdeck sync --all` or "
+            "`syncdeck status` (see `syncdeck --help`)",
+            file=sys.stderr,
+        )
+        return USAGE
     from syncdeck.cli.session import open_from_args
 
     context = open_from_args(args)  # type: ignore[arg-type]
@@ -44,7 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     from syncdeck.cli.parser import build_parser
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    raw = sys.argv[1:] if argv is None else argv
+    for argument in raw:
+        problem = _not_utf8(argument)
+        if problem is not None:
+            _error(problem)
+            return USAGE
+    args = parser.parse_args(raw)
     try:
         if args.handler is None:
             return _open_ui(args, parser)
@@ -61,12 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         print("syncdeck: interrupted", file=sys.stderr)
         return INTERRUPTED
     except BrokenPipeError:
-        # the reader went away (``syncdeck status | head``): nothing left to say
+        # the reader went away (``syncdeck status | head -1``): it had what it wanted, so
+        # this is no failure; stdout goes to /dev/null so the final flush cannot fail
         import os
 
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return SYNC_FAILED
+        return OK
     except Exception as exc:  # a bug: say so plainly, keep the details, mask secrets
         import traceback
 

@@ -25,14 +25,22 @@ exit codes: 0 success, 1 a sync failed, 2 usage or configuration error,
 3 the connector is already syncing, 130 interrupted."""
 
 
-def _positive_int(text: str) -> int:
+def _int_at_least(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected a number of at least {minimum}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _int_at_least(text, 1)
+
+
+def _non_negative_int(text: str) -> int:
+    return _int_at_least(text, 0)
 
 
 def _positive_float(text: str) -> float:
@@ -79,6 +87,91 @@ def _command(
     _add_locations(parser, top=False)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def _params_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a connector parameter, read as a TOML value where it is one (count=5, "
+        'path="a b", include=["*.md"]), else as a string; repeat for more',
+    )
+
+
+def _add_devkit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The connector developer kit: check, new-connector, dev."""
+    p = _command(
+        sub,
+        "check",
+        "syncdeck.cli.check:run",
+        "check a connector against the sync contract, on scratch databases",
+    )
+    p.epilog = (
+        "exit codes: 0 every applicable check passed, 1 a check failed, 2 usage or "
+        "configuration error. The user's data directory is never touched."
+    )
+    p.add_argument(
+        "target",
+        metavar="NAME|TYPE",
+        help="a configured connector, or a type: a built-in name, package.module:Class or "
+        "path/to/file.py:Class",
+    )
+    _params_flag(p)
+    p.add_argument(
+        "--max-resumes",
+        type=_non_negative_int,
+        default=25,
+        metavar="N",
+        help="checkpoints to resume from: all when there are fewer, an even spread "
+        "otherwise (default 25; 0 skips the resume checks)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        metavar="N",
+        help="the engine's batch size (default: [defaults] batch_size)",
+    )
+    p.add_argument(
+        "--keep", action="store_true", help="keep the scratch databases and say where they are"
+    )
+    _json_flag(p)
+
+    p = _command(
+        sub,
+        "new-connector",
+        "syncdeck.cli.new_connector:run",
+        "write a connector to start from, with a sample source, a configuration snippet "
+        "and a test that runs check on it",
+    )
+    p.add_argument("name", metavar="NAME", help="the connector's name, e.g. my-feed")
+    p.add_argument(
+        "--dir", metavar="DIR", help="where to write the files (default: the current folder)"
+    )
+    p.add_argument("--force", action="store_true", help="replace files that already exist")
+
+    p = _command(
+        sub,
+        "dev",
+        "syncdeck.cli.dev:run",
+        "open the app on one connector under development: inspect and check it again "
+        "each time its file is saved",
+    )
+    p.add_argument(
+        "target",
+        metavar="FILE.py:CLASS",
+        help="the connector's type, path/to/file.py:Class (or a configured connector of "
+        "such a type)",
+    )
+    _params_flag(p)
+    p.add_argument(
+        "--max-resumes",
+        type=_non_negative_int,
+        default=10,
+        metavar="N",
+        help="checkpoints each check resumes from (default 10, to keep reloads quick)",
+    )
 
 
 def _json_flag(parser: argparse.ArgumentParser) -> None:
@@ -213,4 +306,5 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up waiting for the connector after this long (default 30)",
     )
+    _add_devkit(sub)
     return parser

@@ -4,10 +4,9 @@ its host is gone for good (a dead holder on this host is taken over without aski
 from __future__ import annotations
 
 import argparse
-import sys
 
-from syncdeck.cli.checkpoint import confirm
-from syncdeck.cli.exit_codes import OK, USAGE
+from syncdeck.cli.confirm import ask
+from syncdeck.cli.exit_codes import OK
 from syncdeck.cli.session import known_name, open_from_args
 from syncdeck.core.state import HOST, pid_alive
 
@@ -23,21 +22,13 @@ def run(args: argparse.Namespace) -> int:
         where = f"run {holder.run_id}, {holder.holder}, last heartbeat {holder.heartbeat:%H:%M:%S}"
         if holder.host == HOST and pid_alive(holder.pid):
             where += "; that process is still alive on this host: cancel it there if you can"
-        if not args.yes:
-            if not sys.stdin.isatty():
-                print(
-                    f"syncdeck: error: refusing to release the lease of {name!r} without "
-                    "confirmation: stdin is not a terminal; pass --yes",
-                    file=sys.stderr,
-                )
-                return USAGE
-            question = (
-                f"Release the lease of {name!r} ({where})? If that run is still writing, two "
-                "runs may overlap until it notices."
-            )
-            if not confirm(question):
-                print("not released")
-                return OK
+        question = (
+            f"Release the lease of {name!r} ({where})? If that run is still writing, two "
+            "runs may overlap until it notices."
+        )
+        refused = ask(args.yes, f"release the lease of {name!r}", question, "not released")
+        if refused is not None:
+            return refused
         released = context.engine.release_lease(name)
         if released is None:
             print(f"{name}: the run ended meanwhile; nothing to release")

@@ -7,6 +7,7 @@ them in any message, whichever command was running.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from syncdeck.core.errors import UnknownConnectorError
@@ -49,6 +50,8 @@ def open_from_args(args: argparse.Namespace) -> AppContext:
         getattr(args, "config", None), getattr(args, "data_dir", None), database_url=url
     )
     remember_secrets(context.secret_values())
+    for warning in context.warnings:
+        print(f"syncdeck: warning: {warning}", file=sys.stderr)
     return context
 
 

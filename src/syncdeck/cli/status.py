@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from syncdeck.cli import formatting as fmt
-from syncdeck.cli.exit_codes import OK
+from syncdeck.cli.exit_codes import OK, USAGE
 from syncdeck.cli.session import open_from_args
 
 if TYPE_CHECKING:
@@ -51,13 +52,19 @@ def collect(context: AppContext) -> list[dict[str, Any]]:
     for name in names:
         spec = context.specs.get(name)
         state = states.get(name)
+        invalid = context.problem(name) if spec is not None else None
         records.append(
             {
                 "id": name,
                 "type": spec.type if spec else None,
                 "configured": spec is not None,
                 "params": spec.redacted_params() if spec else None,
-                "state": state_label(state, _last_change(context, name) if state else None),
+                "state": (
+                    "invalid"
+                    if invalid
+                    else state_label(state, _last_change(context, name) if state else None)
+                ),
+                "invalid": redact(invalid) if invalid else None,
                 "items_synced": state.items_synced if state else 0,
                 "cursor": redact(state.cursor) if state and state.cursor is not None else None,
                 "last_sync": fmt.iso(state.last_sync) if state else None,
@@ -75,6 +82,7 @@ def collect(context: AppContext) -> list[dict[str, Any]]:
 def run(args: argparse.Namespace) -> int:
     with open_from_args(args) as context:
         records = collect(context)
+        code = _report_invalid(records)
         if args.json:
             print(
                 fmt.dump_json(
@@ -86,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
                     }
                 )
             )
-            return OK
+            return code
         print(f"config: {context.config_label}")
         if context.database_label:
             print(f"data:   {context.database_label}")
@@ -99,7 +107,11 @@ def run(args: argparse.Namespace) -> int:
         for rec in records:
             name = rec["id"] if rec["configured"] else f"{rec['id']} (not configured)"
             note = ""
-            if rec["active"]:
+            if rec["invalid"]:
+                # the file is the one named above the table
+                reason = rec["invalid"].removeprefix(f"{context.config_path}: ")
+                note = fmt.truncate(fmt.first_line(reason), 100)
+            elif rec["active"]:
                 active = rec["active"]
                 note = (
                     f"run {active['run_id']}, pid {active['pid']} on {active['host']}, "
@@ -121,6 +133,21 @@ def run(args: argparse.Namespace) -> int:
         headers = ["NAME", "TYPE", "STATE", "ITEMS", "LAST SYNC", "CURSOR", ""]
         for line in fmt.table(headers, rows, numeric={3}):
             print(line)
+    return code
+
+
+def _report_invalid(records: list[dict[str, Any]]) -> int:
+    """Say on stderr which connectors cannot run and why; exit 2 when any cannot, so a
+    broken configuration is never a silent success."""
+    invalid = [rec for rec in records if rec.get("invalid")]
+    for rec in invalid:
+        print(f"syncdeck: error: {rec['invalid']}", file=sys.stderr)
+    if invalid:
+        names = ", ".join(rec["id"] for rec in invalid)
+        count = len(invalid)
+        what = "connector is" if count == 1 else "connectors are"
+        print(f"syncdeck: {count} {what} misconfigured: {names}", file=sys.stderr)
+        return USAGE
     return OK
 
 

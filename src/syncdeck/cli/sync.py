@@ -23,6 +23,7 @@ from syncdeck.app.supervisor import RunSupervisor
 from syncdeck.cli.exit_codes import ALREADY_RUNNING, INTERRUPTED, OK, SYNC_FAILED, USAGE
 from syncdeck.cli.progress import Display, LiveDisplay, status_label
 from syncdeck.cli.session import open_from_args
+from syncdeck.core.errors import SyncdeckError
 
 if TYPE_CHECKING:
     from syncdeck.app.context import AppContext
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from syncdeck.core.events import SyncEvent
 
 POLL_SECONDS = 0.1
+# Handled like Ctrl-C: a service manager's stop (TERM) and a closed terminal (HUP) also
+# cancel, store and checkpoint; the exit code is 128 + the first signal's number.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class SyncRunner:
@@ -43,8 +47,10 @@ class SyncRunner:
         live_output: bool,
         *,
         apply_deletes: bool = False,
+        misconfigured: dict[str, str] | None = None,
     ) -> None:
         self.names = list(connectors)
+        self.misconfigured = list(misconfigured or {})
         self.connectors = connectors
         self.queue: queue.Queue[SyncEvent | RunOutcome] = queue.Queue()
         self.supervisor = RunSupervisor(
@@ -58,12 +64,18 @@ class SyncRunner:
         )
         display_class = LiveDisplay if live_output else Display
         self.display = display_class(self.names, self.supervisor.live, context.redact)
+        for name, reason in (misconfigured or {}).items():
+            self.display.message(f"{name}: not started: {context.redact(reason)}")
         self.interrupts = 0  # Ctrl-C presses: the first cancels, the second quits
         self.interrupted = False
         self.forced = False
+        self.signal_number: int | None = None  # the first stop signal received
+        self.interrupted_inside = False  # a KeyboardInterrupt raised by a connector
 
     def _handle(self, item: SyncEvent | RunOutcome) -> None:
         if isinstance(item, RunOutcome):
+            if isinstance(item.error, KeyboardInterrupt):
+                self.interrupted_inside = True
             self.display.ended(item)
         else:
             self.display.event(item)
@@ -83,9 +95,11 @@ class SyncRunner:
             except queue.Empty:
                 return
 
-    def _on_sigint(self, signum: int, frame: object) -> None:
+    def _on_signal(self, signum: int, frame: object) -> None:
         # Only count: the main loop acts on it, so no KeyboardInterrupt can land halfway
         # through applying an event or writing the display.
+        if self.signal_number is None:
+            self.signal_number = signum
         self.interrupts += 1
 
     def _begin_cancel(self) -> None:
@@ -98,14 +112,18 @@ class SyncRunner:
 
     def run(self) -> int:
         in_main_thread = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, self._on_sigint) if in_main_thread else None
+        previous = (
+            {signum: signal.signal(signum, self._on_signal) for signum in STOP_SIGNALS}
+            if in_main_thread
+            else {}
+        )
         try:
             for name in self.names:
                 self.supervisor.request(name)
             return self._loop()
         finally:
-            if in_main_thread:
-                signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
             for connector in self.connectors.values():  # never started (Ctrl-C)
                 with contextlib.suppress(Exception):
                     connector.close()
@@ -122,7 +140,7 @@ class SyncRunner:
                     "saved checkpoint",
                     file=sys.stderr,
                 )
-                return INTERRUPTED
+                return self._interrupted_code()
             self._drain()
             self.display.refresh()
         if self.interrupts and not self.interrupted:
@@ -132,6 +150,9 @@ class SyncRunner:
         self.display.close()
         return self._exit_code()
 
+    def _interrupted_code(self) -> int:
+        return 128 + self.signal_number if self.signal_number is not None else INTERRUPTED
+
     def _exit_code(self) -> int:
         labels = {name: status_label(self.display.view(name)) for name in self.names}
         failed = [name for name, label in labels.items() if label == "failed"]
@@ -140,9 +161,16 @@ class SyncRunner:
             print(f"syncdeck: sync failed: {', '.join(failed)}", file=sys.stderr)
         if busy:
             print(f"syncdeck: already syncing elsewhere: {', '.join(busy)}", file=sys.stderr)
+        if self.misconfigured:
+            print(
+                f"syncdeck: not started (misconfigured): {', '.join(self.misconfigured)}",
+                file=sys.stderr,
+            )
         if self.interrupted:
+            return self._interrupted_code()
+        if self.interrupted_inside:
             return INTERRUPTED
-        if failed:
+        if failed or self.misconfigured:
             return SYNC_FAILED
         if busy:
             return ALREADY_RUNNING
@@ -170,9 +198,15 @@ def run(args: argparse.Namespace) -> int:
         for name in names:
             context.spec(name)
         connectors: dict[str, BaseConnector] = {}
+        misconfigured: dict[str, str] = {}
         try:
             for name in names:
-                connectors[name] = context.build(name)
+                try:
+                    connectors[name] = context.build(name)
+                except SyncdeckError as exc:
+                    if not args.all:
+                        raise  # named on purpose: a usage error, before anything runs
+                    misconfigured[name] = str(exc)  # --all: the others still run
         except BaseException:
             for built in connectors.values():
                 with contextlib.suppress(Exception):
@@ -180,7 +214,12 @@ def run(args: argparse.Namespace) -> int:
             raise
         limit = args.max_concurrent or context.max_concurrent
         runner = SyncRunner(
-            context, connectors, limit, _live_output(), apply_deletes=args.apply_deletes
+            context,
+            connectors,
+            limit,
+            _live_output(),
+            apply_deletes=args.apply_deletes,
+            misconfigured=misconfigured,
         )
         code = runner.run()
         forced = runner.forced

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -13,8 +12,8 @@ import icalendar
 
 from syncdeck.connectors import checks, conditional_get
 from syncdeck.connectors.conditional_get import Fetched, Validators
-from syncdeck.connectors.cursors import encode_cursor
-from syncdeck.connectors.errors import CursorError, SourceError
+from syncdeck.connectors.cursors import decode_by_location, encode_cursor
+from syncdeck.connectors.errors import SourceError
 from syncdeck.connectors.fields import UNKNOWN_TIME
 from syncdeck.connectors.http import redact_url
 from syncdeck.core.connector import BaseConnector, SyncItem
@@ -96,6 +95,9 @@ class CalendarConnector(BaseConnector):
         more = f" and {len(self.urls) - 3} more" if len(self.urls) > 3 else ""
         count = f"{len(self.urls)} calendar{'s' if len(self.urls) != 1 else ''}"
         return f"{count}: {shown}{more}"
+
+    def check_cursor(self, cursor: str) -> None:
+        _decode_cursor(cursor)
 
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
@@ -399,19 +401,10 @@ def _digest(ids: list[str]) -> str:
 
 
 def _decode_cursor(cursor: str) -> dict[str, dict[str, str]]:
-    try:
-        value = json.loads(cursor)
-    except ValueError:
-        value = None
-    calendars = value.get("calendars") if isinstance(value, dict) else None
-    if isinstance(calendars, dict) and all(
-        isinstance(v, dict)
-        and set(v) <= {"etag", "last_modified", "listing"}
-        and all(isinstance(x, str) for x in v.values())
-        for v in calendars.values()
-    ):
-        return {location: dict(v) for location, v in calendars.items()}
-    raise CursorError(
-        f"{TYPE} cursor {cursor!r} is not valid: expected JSON like {_CURSOR_EXAMPLE}; "
-        "reset the checkpoint or set a cursor of that form"
+    return decode_by_location(
+        cursor,
+        key="calendars",
+        fields={"etag", "last_modified", "listing"},
+        connector=TYPE,
+        example=_CURSOR_EXAMPLE,
     )

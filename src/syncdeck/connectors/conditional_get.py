@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from syncdeck import __version__
 from syncdeck.connectors.errors import SourceError
-from syncdeck.connectors.http import RedirectRefused, redact_url
+from syncdeck.connectors.http import RedirectRefused, http_opener, redact_url
 from syncdeck.core.errors import ConfigError
 
 _CHUNK = 64 * 1024
@@ -133,22 +133,7 @@ class _RedirectHandler(urllib.request.HTTPRedirectHandler):
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
-def _opener() -> urllib.request.OpenerDirector:
-    opener = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.ProxyHandler(),
-        urllib.request.UnknownHandler(),
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
-        urllib.request.HTTPDefaultErrorHandler(),
-        _RedirectHandler(),
-        urllib.request.HTTPErrorProcessor(),
-    ):
-        opener.add_handler(handler)
-    return opener
-
-
-_OPENER = _opener()
+_OPENER = http_opener(_RedirectHandler())
 
 
 def _fetch(

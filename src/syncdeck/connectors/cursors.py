@@ -40,3 +40,24 @@ def _matches(value: Any, kinds: type | tuple[type, ...]) -> bool:
     if isinstance(value, bool) and bool not in kinds:
         return False  # JSON true is not a count
     return isinstance(value, kinds)
+
+
+def decode_by_location(
+    cursor: str, *, key: str, fields: set[str], connector: str, example: str
+) -> dict[str, dict[str, str]]:
+    """A cursor of the form ``{key: {location: {field: text}}}`` (what a feed or a calendar
+    keeps per URL: its validators), checked; CursorError with the expected form if not."""
+    try:
+        value = json.loads(cursor)
+    except ValueError:
+        value = None
+    entries = value.get(key) if isinstance(value, dict) else None
+    if isinstance(entries, dict) and all(
+        isinstance(v, dict) and set(v) <= fields and all(isinstance(x, str) for x in v.values())
+        for v in entries.values()
+    ):
+        return {location: dict(v) for location, v in entries.items()}
+    raise CursorError(
+        f"{connector} cursor {cursor!r} is not valid: expected JSON like {example}; "
+        "reset the checkpoint or set a cursor of that form"
+    )

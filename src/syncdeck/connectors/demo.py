@@ -154,6 +154,9 @@ class DemoConnector(BaseConnector):
         """Whether the source changes between passes (and so is mirrored)."""
         return bool(self.delete_every or self.rename_every)
 
+    def check_cursor(self, cursor: str) -> None:
+        _decode(cursor)
+
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
         generation, start = (0, 0) if cursor is None else _decode(cursor)

@@ -16,8 +16,8 @@ import feedparser
 
 from syncdeck.connectors import checks, conditional_get
 from syncdeck.connectors.conditional_get import Validators
-from syncdeck.connectors.cursors import encode_cursor
-from syncdeck.connectors.errors import CursorError, SourceError
+from syncdeck.connectors.cursors import decode_by_location, encode_cursor
+from syncdeck.connectors.errors import SourceError
 from syncdeck.connectors.fields import UNKNOWN_TIME
 from syncdeck.connectors.html_text import html_to_text
 from syncdeck.connectors.http import redact_url
@@ -75,6 +75,9 @@ class FeedConnector(BaseConnector):
         shown = ", ".join(redact_url(u) for u in self.urls[:3])
         more = f" and {len(self.urls) - 3} more" if len(self.urls) > 3 else ""
         return f"{len(self.urls)} feed{'s' if len(self.urls) != 1 else ''}: {shown}{more}"
+
+    def check_cursor(self, cursor: str) -> None:
+        _decode_cursor(cursor)
 
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
@@ -248,19 +251,10 @@ def _time(entry: Any, name: str) -> datetime | None:
 
 
 def _decode_cursor(cursor: str) -> dict[str, dict[str, str]]:
-    try:
-        value = json.loads(cursor)
-    except ValueError:
-        value = None
-    feeds = value.get("feeds") if isinstance(value, dict) else None
-    if isinstance(feeds, dict) and all(
-        isinstance(v, dict)
-        and set(v) <= {"etag", "last_modified"}
-        and all(isinstance(x, str) for x in v.values())
-        for v in feeds.values()
-    ):
-        return {location: dict(v) for location, v in feeds.items()}
-    raise CursorError(
-        f"{TYPE} cursor {cursor!r} is not valid: expected JSON like {_CURSOR_EXAMPLE}; "
-        "reset the checkpoint or set a cursor of that form"
+    return decode_by_location(
+        cursor,
+        key="feeds",
+        fields={"etag", "last_modified"},
+        connector=TYPE,
+        example=_CURSOR_EXAMPLE,
     )

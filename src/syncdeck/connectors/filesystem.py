@@ -191,6 +191,9 @@ class FilesystemConnector(BaseConnector):
     def describe(self) -> str:
         return f"notes in {path_id(str(self.root))} ({', '.join(self.include)})"
 
+    def check_cursor(self, cursor: str) -> None:
+        self._decode(cursor)
+
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         """Every file of the tree: unchanged ones as markers, the others read."""
         if cursor is not None:

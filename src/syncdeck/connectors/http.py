@@ -6,7 +6,7 @@ import http.client
 import json
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
@@ -49,6 +49,13 @@ def redact_url(url: str) -> str:
         safe="*",
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def without_query(url: str, names: Mapping[str, str]) -> str:
+    """``url`` without the query parameters named in ``names``."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in names]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment))
 
 
 def with_query(url: str, extra: dict[str, str]) -> str:
@@ -111,8 +118,9 @@ class _RedirectHandler(urllib.request.HTTPRedirectHandler):
         return new
 
 
-def _opener() -> urllib.request.OpenerDirector:
-    """An opener that speaks only http and https (no file:, ftp: or data: handlers)."""
+def http_opener(redirects: urllib.request.HTTPRedirectHandler) -> urllib.request.OpenerDirector:
+    """An opener that speaks only http and https (no file:, ftp: or data: handlers), with
+    the given redirect policy."""
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.ProxyHandler(),
@@ -120,7 +128,7 @@ def _opener() -> urllib.request.OpenerDirector:
         urllib.request.HTTPHandler(),
         urllib.request.HTTPSHandler(),
         urllib.request.HTTPDefaultErrorHandler(),
-        _RedirectHandler(),
+        redirects,
         urllib.request.HTTPErrorProcessor(),
     ):
         opener.add_handler(handler)
@@ -255,14 +263,23 @@ class HttpConnector(BaseConnector):
         self.backoff = checks.number(TYPE, "backoff", backoff, minimum=0)
         self.max_wait = checks.number(TYPE, "max_wait", max_wait, minimum=0)
         self._secrets = _credentials(self.url, self.params, self.headers)
+        # secret-named query parameters of the URL and params, never written into a cursor
+        self._secret_query = {
+            name: value
+            for name, value in [*parse_qsl(urlsplit(self.url).query), *self.params.items()]
+            if is_secret_name(name)
+        }
         # What shapes a document besides the record: a new mapping makes versions stale.
         self._variant = digest(repr(self.fields))[:8]
-        self._opener = _opener()
+        self._opener = http_opener(_RedirectHandler())
         self.sleep: Callable[[float], None] = time.sleep  # how retries wait (replaceable)
 
     def describe(self) -> str:
         refresh = ", full refresh" if self.full_refresh else ""
         return f"GET {redact_url(self.url)} ({self.pagination} pagination{refresh})"
+
+    def check_cursor(self, cursor: str) -> None:
+        self._decode(cursor)
 
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
@@ -283,6 +300,8 @@ class HttpConnector(BaseConnector):
             kept = [item for item in items if since is None or not self._older(item, since)]
             yield from self._page_items(kept, listed, source)
             position = self._next(data, headers, url, position, bool(items))
+            if self.pagination == "next_link" and position is not None:
+                position = without_query(position, self._secret_query)  # kept out of cursors
             if position is None:
                 yield Checkpoint(encode_cursor(next=None))
                 if self.full_refresh:
@@ -340,7 +359,8 @@ class HttpConnector(BaseConnector):
 
     def _page_url(self, position: Any, query: dict[str, str]) -> str:
         if self.pagination == "next_link" and position is not None:
-            return position
+            # a saved link lacks the configured secret parameters: they are added back
+            return with_query(position, self._secret_query) if self._secret_query else position
         extra = dict(query)
         if self.pagination == "next_token" and position is not None:
             extra[self.token_param] = str(position)

@@ -162,6 +162,9 @@ class ImapConnector(BaseConnector):
 
     # -- the sync ----------------------------------------------------------------------
 
+    def check_cursor(self, cursor: str) -> None:
+        _decode_cursor(cursor)
+
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
         state = _decode_cursor(cursor) if cursor is not None else {}

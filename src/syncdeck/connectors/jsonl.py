@@ -105,6 +105,9 @@ class JsonlConnector(BaseConnector):
     def describe(self) -> str:
         return f"JSON lines in {self.path} ({self.mode})"
 
+    def check_cursor(self, cursor: str) -> None:
+        _decode(cursor)
+
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
         start = _decode(cursor) if cursor is not None else None

@@ -175,16 +175,19 @@ class SqliteConnector(BaseConnector):
         what = f"table {self.table}" if self.table else "a query"
         return f"{what} in {self.path} by {self.key_column}"
 
+    def check_cursor(self, cursor: str) -> None:
+        decode_cursor(
+            cursor,
+            connector=TYPE,
+            example='{"key": 42, "id": 42}',
+            key=(int, float, str),
+            id=(int, float, str, type(None)),
+        )
+
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         source = self.connector_id or TYPE
         if cursor is not None:
-            decode_cursor(
-                cursor,
-                connector=TYPE,
-                example='{"key": 42, "id": 42}',
-                key=(int, float, str),
-                id=(int, float, str, type(None)),
-            )
+            self.check_cursor(cursor)
         conn = self._connect()
         try:
             plan = self._plan(conn)

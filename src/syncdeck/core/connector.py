@@ -71,6 +71,11 @@ class BaseConnector(ABC):
         ``ListingComplete`` markers (docs/architecture.md, "The mirror contract").
         """
 
+    def check_cursor(self, cursor: str) -> None:  # noqa: B027 - optional hook
+        """Raise (with the reason, for the operator) if this connector could not resume
+        from ``cursor``; called before a cursor typed by hand is saved. By default any
+        cursor is accepted."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, default does nothing
         """Release resources; called by the engine after every run."""
 

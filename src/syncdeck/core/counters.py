@@ -33,3 +33,42 @@ class RunCounts:
 
 
 COUNTER_NAMES: tuple[str, ...] = tuple(f.name for f in fields(RunCounts))
+
+
+class CountsView:
+    """The counters of a record that holds a :class:`RunCounts` as ``counts``, read as its
+    own attributes (``run.inserted``), as the original engine's records had them."""
+
+    counts: RunCounts
+
+    @property
+    def documents(self) -> int:
+        return self.counts.documents
+
+    @property
+    def inserted(self) -> int:
+        return self.counts.inserted
+
+    @property
+    def updated(self) -> int:
+        return self.counts.updated
+
+    @property
+    def unchanged(self) -> int:
+        return self.counts.unchanged
+
+    @property
+    def rejected(self) -> int:
+        return self.counts.rejected
+
+    @property
+    def batches(self) -> int:
+        return self.counts.batches
+
+    @property
+    def deleted(self) -> int:
+        return self.counts.deleted
+
+    @property
+    def written(self) -> int:
+        return self.counts.written

@@ -57,6 +57,12 @@ class Document:
                 self.timestamp = as_utc(self.timestamp)
 
 
+def given_naive(doc: Document) -> bool:
+    """Whether ``doc`` was built with a naive timestamp (it holds it as UTC since): what a
+    dry run and a check report, though the normalised value no longer shows it."""
+    return bool(getattr(doc, "_given_naive", False))
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """A marker: everything yielded before it is covered by ``cursor``.

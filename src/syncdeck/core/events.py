@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from syncdeck.core.counters import RunCounts
+from syncdeck.core.counters import CountsView, RunCounts
 
 
 class RunStatus(StrEnum):
@@ -68,7 +68,7 @@ class DocumentRejected:
 
 
 @dataclass(frozen=True)
-class RunFinished:
+class RunFinished(CountsView):
     """The run row is closed; ``totals`` are the run's final counts."""
 
     connector_id: str
@@ -83,36 +83,8 @@ class RunFinished:
     deletes_held: int = 0  # deletions the guard withheld (the run failed for it)
 
     @property
-    def documents(self) -> int:
-        return self.totals.documents
-
-    @property
-    def inserted(self) -> int:
-        return self.totals.inserted
-
-    @property
-    def updated(self) -> int:
-        return self.totals.updated
-
-    @property
-    def unchanged(self) -> int:
-        return self.totals.unchanged
-
-    @property
-    def rejected(self) -> int:
-        return self.totals.rejected
-
-    @property
-    def batches(self) -> int:
-        return self.totals.batches
-
-    @property
-    def deleted(self) -> int:
-        return self.totals.deleted
-
-    @property
-    def written(self) -> int:
-        return self.totals.written
+    def counts(self) -> RunCounts:
+        return self.totals
 
 
 SyncEvent = RunStarted | BatchCommitted | DocumentRejected | RunFinished

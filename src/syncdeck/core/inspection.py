@@ -18,7 +18,14 @@ from typing import Any, Literal
 
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.describe import describe_error
-from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
+from syncdeck.core.documents import (
+    Checkpoint,
+    Deleted,
+    Document,
+    ListingComplete,
+    Unchanged,
+    given_naive,
+)
 
 PREVIEW_CHARS = 160
 MAX_WARNINGS = 50
@@ -54,6 +61,15 @@ class InspectReport:
     @property
     def ok(self) -> bool:
         return self.error is None and not self.timed_out and not self.fatal
+
+    @property
+    def ending(self) -> str:
+        """How the dry run ended, in words, for front ends."""
+        if self.timed_out:
+            return "timed out waiting for the connector"
+        if self.error:
+            return "the connector raised an error"
+        return "the connector ended" if self.exhausted else "stopped at the document limit"
 
 
 def _preview(text: Any) -> str:
@@ -156,7 +172,7 @@ class _Recorder:
             else:
                 self._seen[key] = index
         if isinstance(doc.timestamp, datetime) and (
-            getattr(doc, "_given_naive", False) or doc.timestamp.utcoffset() is None
+            given_naive(doc) or doc.timestamp.utcoffset() is None
         ):
             shown = doc.timestamp.replace(tzinfo=None).isoformat()
             self.warn(

@@ -444,6 +444,14 @@ class KnowledgeStore:
         rows = self._read("SELECT doc_id FROM documents WHERE connector=?", (connector,))
         return [row[0] for row in rows]
 
+    def digests(self, connector: str) -> dict[tuple[str, str], str]:
+        """``(source, doc_id) -> content hash`` of every document of ``connector``: what
+        two stores are compared by when they must hold the same documents."""
+        rows = self._read(
+            "SELECT source, doc_id, content_hash FROM documents WHERE connector=?", (connector,)
+        )
+        return {(source, doc_id): digest for source, doc_id, digest in rows}
+
     def view(self, connector: str) -> StoredView:
         """The read-only view a connector sees during its run (``BaseConnector.stored``)."""
         return StoredView(self, connector)

@@ -284,6 +284,14 @@ class PostgresStore:
         rows = self._read("SELECT doc_id FROM documents WHERE connector = %s", (connector,))
         return [key_from_pg(row[0]) for row in rows]
 
+    def digests(self, connector: str) -> dict[tuple[str, str], str]:
+        """``(source, doc_id) -> content hash`` of every document of ``connector`` (keys as
+        the engine has them)."""
+        rows = self._read(
+            "SELECT source, doc_id, content_hash FROM documents WHERE connector = %s", (connector,)
+        )
+        return {(key_from_pg(src), key_from_pg(doc)): digest for src, doc, digest in rows}
+
     def view(self, connector: str) -> StoredView:
         return StoredView(self, connector)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from syncdeck.core.counters import RunCounts
+from syncdeck.core.counters import CountsView, RunCounts
 from syncdeck.core.events import RunStatus
 from syncdeck.core.text import restored_or_none
 
@@ -57,7 +57,7 @@ class CheckpointChange:
 
 
 @dataclass(frozen=True)
-class RunRecord:
+class RunRecord(CountsView):
     run_id: int
     connector_id: str
     status: RunStatus
@@ -81,38 +81,6 @@ class RunRecord:
     def duration(self) -> float:
         end = self.finished_at or self.heartbeat
         return max(0.0, (end - self.started_at).total_seconds())
-
-    @property
-    def documents(self) -> int:
-        return self.counts.documents
-
-    @property
-    def inserted(self) -> int:
-        return self.counts.inserted
-
-    @property
-    def updated(self) -> int:
-        return self.counts.updated
-
-    @property
-    def unchanged(self) -> int:
-        return self.counts.unchanged
-
-    @property
-    def rejected(self) -> int:
-        return self.counts.rejected
-
-    @property
-    def batches(self) -> int:
-        return self.counts.batches
-
-    @property
-    def deleted(self) -> int:
-        return self.counts.deleted
-
-    @property
-    def written(self) -> int:
-        return self.counts.written
 
     @property
     def holder(self) -> str:

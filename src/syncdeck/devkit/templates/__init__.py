@@ -1,0 +1,1 @@
+"""Templates of the files ``syncdeck new-connector`` writes (string.Template, ``$name``)."""
