@@ -246,3 +246,30 @@ def test_this_host_name_is_what_runs_record(pg_url: str) -> None:
     ):
         engine.sync(CountingConnector(total=3))
         assert engine.runs("counting")[0].host == HOST
+
+
+def test_another_hosts_lease_can_be_released_by_hand(pg_url: str, tmp_path: Path) -> None:
+    """For a host that will not come back: `syncdeck release` frees its lease at once."""
+    ready, hold = tmp_path / "ready", tmp_path / "hold"
+    other = on_other_host(
+        pg_url, "--total", "300", "--hold-at", "120", "--hold-file", str(hold),
+        "--ready-file", str(ready),
+    )  # fmt: skip
+    try:
+        wait_for(ready.exists)
+        other.send_signal(signal.SIGKILL)
+        other.wait(10)
+        with (
+            KnowledgeStore(pg_url) as store,
+            SyncEngine(IngestionPipeline(store), state_db=pg_url, lease_timeout=3600) as engine,
+        ):
+            with pytest.raises(SyncAlreadyRunning):
+                engine.sync(CountingConnector("numbered", total=10))
+            released = engine.release_lease("numbered")
+            assert released is not None and released.host == OTHER_HOST
+            engine.sync(CountingConnector("numbered", total=10))
+            abandoned = engine.runs("numbered")[1]
+            assert abandoned.status is RunStatus.ABANDONED
+            assert "released by hand" in (abandoned.error or "")
+    finally:
+        hold.touch()
