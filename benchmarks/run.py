@@ -23,6 +23,7 @@ BENCHMARKS = [
     "imap",
     "sources",
     "mirror",
+    "postgres",
 ]
 
 

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
+from syncdeck.core.backend import BatchHook, DocumentStore
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.documents import Document
-from syncdeck.core.store import KnowledgeStore, StoredRow
+from syncdeck.core.store import StoredRow
 from syncdeck.core.text import storable
 
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
@@ -290,7 +291,7 @@ def safe_doc_id(item: Any) -> str | None:
 class IngestionPipeline:
     """Validates documents and stores them, one store transaction per batch."""
 
-    def __init__(self, store: KnowledgeStore) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self.store = store
 
     def prepare(self, item: Any) -> StoredRow | Rejection:
@@ -313,9 +314,13 @@ class IngestionPipeline:
         *,
         connector: str | None = None,
         deletions: Sequence[str] = (),
+        then: BatchHook | None = None,
     ) -> IngestResult:
-        """Store prepared rows (and delete ``deletions`` of ``connector``) in one batch."""
-        return IngestResult(self.store.write(rows, connector=connector, deletions=deletions))
+        """Store prepared rows (and delete ``deletions`` of ``connector``) in one batch;
+        ``then`` as for :meth:`DocumentStore.write`."""
+        return IngestResult(
+            self.store.write(rows, connector=connector, deletions=deletions, then=then)
+        )
 
     def ingest_batch(self, docs: Iterable[Any]) -> IngestResult:
         rows: list[StoredRow] = []
