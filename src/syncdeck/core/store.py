@@ -171,6 +171,15 @@ def _lookup_sql(n: int) -> str:
 
 
 @functools.cache
+def _tokens_sql(n: int) -> str:
+    return (
+        "SELECT doc_id, content_hash || length(connector) || ':' || connector "
+        "|| coalesce('v' || version, 'n') "
+        f"FROM documents WHERE source=? AND doc_id IN ({','.join('?' * n)})"
+    )
+
+
+@functools.cache
 def _versions_sql(n: int) -> str:
     return (
         "SELECT doc_id, version FROM documents "
@@ -342,9 +351,11 @@ class KnowledgeStore:
             try:
                 for source, group in groups.items():
                     owner = connector if connector is not None else source
-                    get = self._known(source, group).get
+                    owned = f"{len(owner)}:{owner}"
+                    get = self._tokens(source, group).get
                     for row in group:
-                        if get(row.doc_id) != (row.content_hash, row.version, owner):
+                        version = "n" if row.version is None else "v" + row.version
+                        if get(row.doc_id) != f"{row.content_hash}{owned}{version}":
                             return False
                 return True
             finally:
@@ -352,6 +363,17 @@ class KnowledgeStore:
                     self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise translate_error(exc, self.path, STORE) from exc
+
+    def _tokens(self, source: str, rows: list[StoredRow]) -> dict[str, str]:
+        """doc_id -> hash, owner and version in one string, for the unchanged check: the
+        dictionary is built by SQLite and C, not by a Python loop over the rows. The form
+        is unambiguous: the hash has a fixed length, the owner its length in front, and
+        the version a tag ("n" for None, "v" before a text)."""
+        ids = list(dict.fromkeys([row.doc_id for row in rows]))
+        tokens: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            tokens.update(self._conn.execute(_tokens_sql(len(chunk)), (source, *chunk)).fetchall())
+        return tokens
 
     def _known(self, source: str, rows: list[StoredRow]) -> dict[str, tuple[str, Any, str]]:
         """doc_id -> (content hash, version, owner) for the ids of ``rows`` already stored."""
