@@ -21,7 +21,9 @@ BENCHMARKS = [
     "startup",
     "ui_load",
     "imap",
+    "sources",
     "mirror",
+    "postgres",
 ]
 
 

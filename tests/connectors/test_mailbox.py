@@ -354,3 +354,37 @@ def test_a_hand_edited_cursor_is_reported(mbox: Path) -> None:
         run(MailboxConnector(mbox), cursor='{"count": "3"}')
     # A cursor of the version that resumed by message count still works.
     assert run(MailboxConnector(mbox), cursor='{"count": 3, "check": "9f2c"}').ids == IDS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"",
+        b"From a\nbody\n",
+        b"From a\nbody\n\nFrom b\nmore\n\n",
+        b"From a\nno blank line before\nFrom b\nlast line without newline",
+        b"garbage first\nFrom a\nx\n\n\n\nFrom b\ny\n",
+        b"From a\r\nwindows\r\n\r\nFrom b\r\nlines\r\n",
+        b"From a\nbody mentions\n>From escaped\nFrom unescaped in a body\n\n",
+        b"\n\nFrom a\n\n",
+        b"no From line at all\n",
+    ],
+)
+def test_the_fast_table_of_contents_equals_the_standard_one(tmp_path: Path, text: bytes) -> None:
+    import mailbox as std
+
+    from syncdeck.connectors.mailbox import FastMbox
+
+    path = tmp_path / "box"
+    path.write_bytes(text)
+    slow, fast = std.mbox(path, create=False), FastMbox(path, create=False)
+    try:
+        slow._generate_toc()
+        fast._generate_toc()
+        assert fast._toc == slow._toc
+        assert fast._file_length == slow._file_length
+        keys = sorted(slow._toc)  # iterating a Mailbox yields messages, not keys
+        assert [fast.get_bytes(k) for k in keys] == [slow.get_bytes(k) for k in keys]
+    finally:
+        slow.close()
+        fast.close()

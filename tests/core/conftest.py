@@ -1,4 +1,6 @@
-"""Connectors and fixtures for the core tests: small, deterministic, real SQLite files."""
+"""Connectors and fixtures for the core tests: small, deterministic, real databases. The
+``store`` and ``engine`` fixtures run each contract test on both backends (SQLite files and
+a PostgreSQL database, see tests/conftest.py); ``sqlite_store`` is for SQLite's own tests."""
 
 from __future__ import annotations
 
@@ -79,12 +81,18 @@ class CountingConnector(BaseConnector):
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[KnowledgeStore]:
+def store(locations: tuple[str, str]) -> Iterator[KnowledgeStore]:
+    with KnowledgeStore(locations[0]) as s:
+        yield s
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[KnowledgeStore]:
     with KnowledgeStore(tmp_path / "knowledge.db") as s:
         yield s
 
 
 @pytest.fixture
-def engine(tmp_path: Path, store: KnowledgeStore) -> Iterator[SyncEngine]:
-    with SyncEngine(IngestionPipeline(store), state_db=tmp_path / "state.db") as e:
+def engine(locations: tuple[str, str], store: KnowledgeStore) -> Iterator[SyncEngine]:
+    with SyncEngine(IngestionPipeline(store), state_db=locations[1]) as e:
         yield e

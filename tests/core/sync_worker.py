@@ -88,9 +88,15 @@ def main() -> int:
     parser.add_argument("--hold-file", default="")
     parser.add_argument("--ready-file", default="")
     parser.add_argument("--generation", type=int, default=-1)
+    parser.add_argument("--lease-timeout", type=float, default=60.0)
     args = parser.parse_args()
     store = KnowledgeStore(args.store)
-    engine = SyncEngine(IngestionPipeline(store), state_db=args.state, batch_size=args.batch_size)
+    engine = SyncEngine(
+        IngestionPipeline(store),
+        state_db=args.state,
+        batch_size=args.batch_size,
+        lease_timeout=args.lease_timeout,
+    )
     connector: BaseConnector = Numbered(args)
     if args.generation >= 0:
         from mirror_sources import ListedSource  # beside this script

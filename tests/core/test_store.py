@@ -146,9 +146,9 @@ def test_unchanged_batch_needs_no_write_lock(tmp_path: Path) -> None:
     store.close()
 
 
-def test_unchanged_check_reads_only_the_hash_index(store: KnowledgeStore) -> None:
+def test_unchanged_check_reads_only_the_hash_index(sqlite_store: KnowledgeStore) -> None:
     """Deciding "unchanged" must not read the documents themselves (~1 KB each)."""
-    plan = store._conn.execute("EXPLAIN QUERY PLAN " + _lookup_sql(2), ("a", "x", "y"))
+    plan = sqlite_store._conn.execute("EXPLAIN QUERY PLAN " + _lookup_sql(2), ("a", "x", "y"))
     assert "COVERING INDEX documents_hash" in plan.fetchall()[0][3]
 
 

@@ -213,3 +213,12 @@ class FailsWithToken(Numbered):
     def sync(self, *, since: datetime | None, cursor: str | None) -> Iterator[SyncItem]:
         yield self.document(1)
         raise RuntimeError(f"GET https://api.example/items?token={self.token} returned 500")
+
+
+class RefusesItsCursors(Numbered):
+    """Yields plain numbers as cursors, but its check_cursor wants JSON (a check written
+    for another cursor form): an operator who types a cursor back is turned away."""
+
+    def check_cursor(self, cursor: str) -> None:
+        if not cursor.startswith("{"):
+            raise ValueError(f'cursor {cursor!r} is not valid: expected JSON like {{"n": 3}}')

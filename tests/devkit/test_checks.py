@@ -262,3 +262,11 @@ def test_max_resumes_zero_skips_resuming(max_resumes: int) -> None:
     report = check(Numbered, count=4, every=2, options=CheckOptions(max_resumes=max_resumes))
     assert report.result("resume").status is Status.NOT_APPLICABLE
     assert report.result("resume").summary == "skipped (--max-resumes 0)"
+
+
+def test_a_cursor_the_connector_itself_refuses_fails_checkpoints() -> None:
+    report = check(broken.RefusesItsCursors, count=6, every=3)
+    assert failing(report) == {"checkpoints"}
+    text = evidence(report, "checkpoints")
+    assert "refused by its own check_cursor" in text
+    assert "cursor '3': ValueError: cursor '3' is not valid" in text

@@ -7,9 +7,8 @@ checkpoint covers exactly what it counts, all of it stored."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-from tempfile import TemporaryDirectory
 
+from conftest import Backend
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,54 +36,55 @@ def scenarios(draw: st.DrawFn) -> tuple[int, set[int], list[Interruption], int]:
 @settings(
     max_examples=60,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(scenarios())
 def test_store_equals_source_after_any_interruptions(
+    backend: Backend,
     scenario: tuple[int, set[int], list[Interruption], int],
 ) -> None:
     n, marks, interruptions, batch = scenario
     marks = {*marks, n}  # a well-behaved connector ends with a checkpoint
     docs = source_docs("p", n)
-    with TemporaryDirectory() as tmp:
-        store = KnowledgeStore(Path(tmp) / "k.db")
-        engine = SyncEngine(IngestionPipeline(store), state_db=Path(tmp) / "s.db", batch_size=batch)
-        try:
-            for kind, index in interruptions:
-                cancel = threading.Event()
+    store_location, state_location = backend.fresh()
+    store = KnowledgeStore(store_location)
+    engine = SyncEngine(IngestionPipeline(store), state_db=state_location, batch_size=batch)
+    try:
+        for kind, index in interruptions:
+            cancel = threading.Event()
 
-                def hook(i: int, kind: str = kind, index: int = index, cancel=cancel) -> None:  # type: ignore[no-untyped-def]
-                    if i == index:
-                        if kind == "fail":
-                            raise RuntimeError(f"boom at {i}")
-                        cancel.set()
+            def hook(i: int, kind: str = kind, index: int = index, cancel=cancel) -> None:  # type: ignore[no-untyped-def]
+                if i == index:
+                    if kind == "fail":
+                        raise RuntimeError(f"boom at {i}")
+                    cancel.set()
 
-                try:
-                    engine.sync(Scripted("p", docs, marks, hook), cancel=cancel)
-                except RuntimeError as exc:
-                    assert str(exc).startswith("boom at")
-                cp = engine.get_checkpoint("p")
-                # items_synced is the store's count of the connector's documents, and the
-                # cursor covers only stored documents
-                assert cp["items_synced"] == store.count("p") >= int(cp["cursor"] or 0)
-                stored = {d["doc_id"] for d in _all(store)}
-                assert {d.doc_id for d in docs[: int(cp["cursor"] or 0)]} <= stored
-                assert engine.runs("p")[0].status is not RunStatus.RUNNING
-            engine.sync(Scripted("p", docs, marks))
+            try:
+                engine.sync(Scripted("p", docs, marks, hook), cancel=cancel)
+            except RuntimeError as exc:
+                assert str(exc).startswith("boom at")
             cp = engine.get_checkpoint("p")
-            assert cp["items_synced"] == n
-            assert cp["error"] is None
-            assert cp["cursor"] == (str(n) if n else None)
-            assert sorted(d["doc_id"] for d in _all(store)) == [d.doc_id for d in docs]
-            assert all(d["content"] == docs[int(d["doc_id"][2:])].content for d in _all(store))
-            store.check_index()
-        finally:
-            engine.close()
-            store.close()
+            # items_synced is the store's count of the connector's documents, and the
+            # cursor covers only stored documents
+            assert cp["items_synced"] == store.count("p") >= int(cp["cursor"] or 0)
+            stored = {d["doc_id"] for d in _all(store)}
+            assert {d.doc_id for d in docs[: int(cp["cursor"] or 0)]} <= stored
+            assert engine.runs("p")[0].status is not RunStatus.RUNNING
+        engine.sync(Scripted("p", docs, marks))
+        cp = engine.get_checkpoint("p")
+        assert cp["items_synced"] == n
+        assert cp["error"] is None
+        assert cp["cursor"] == (str(n) if n else None)
+        assert sorted(d["doc_id"] for d in _all(store)) == [d.doc_id for d in docs]
+        assert all(d["content"] == docs[int(d["doc_id"][2:])].content for d in _all(store))
+        store.check_index()
+    finally:
+        engine.close()
+        store.close()
 
 
 def _all(store: KnowledgeStore) -> list[dict[str, str]]:
     return [
-        {"doc_id": doc_id, "content": content}
-        for doc_id, content in store._conn.execute("SELECT doc_id, content FROM documents")
+        {"doc_id": doc_id, "content": store.get("p", doc_id)["content"]}  # type: ignore[index]
+        for doc_id in store.ids("p")
     ]

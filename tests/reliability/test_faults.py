@@ -22,13 +22,13 @@ from syncdeck import (
 from .conftest import Scripted, fail_at, source_docs
 
 
-def test_connector_raising_at_random_points(tmp_path: Path) -> None:
+def test_connector_raising_at_random_points(locations: tuple[str, str]) -> None:
     rng = random.Random(7)
     docs = source_docs("rnd", 2_000)
     marks = set(rng.sample(range(1, 2_000), 120))
     with (
-        KnowledgeStore(tmp_path / "k.db") as store,
-        SyncEngine(IngestionPipeline(store), state_db=tmp_path / "s.db", batch_size=64) as engine,
+        KnowledgeStore(locations[0]) as store,
+        SyncEngine(IngestionPipeline(store), state_db=locations[1], batch_size=64) as engine,
     ):
         failures = sorted(rng.sample(range(2_000), 8))
         for point in failures:

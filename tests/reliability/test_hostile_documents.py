@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from syncdeck import Document, IngestionPipeline, KnowledgeStore, SyncEngine
 from syncdeck.core.pipeline import MAX_CONTENT_BYTES
 
 from .conftest import Scripted
 
 
-def test_hostile_stream_is_stored_or_quarantined(tmp_path: Path) -> None:
+def test_hostile_stream_is_stored_or_quarantined(locations: tuple[str, str]) -> None:
     big = "word " * 400_000  # 2 MB: stored
     docs: list[Document] = [
         Document("huge", "h", "note", big),
@@ -26,8 +24,8 @@ def test_hostile_stream_is_stored_or_quarantined(tmp_path: Path) -> None:
         Document("shared-id", "h", "note", "same id here"),
     ]
     with (
-        KnowledgeStore(tmp_path / "k.db") as store,
-        SyncEngine(IngestionPipeline(store), state_db=tmp_path / "s.db") as engine,
+        KnowledgeStore(locations[0]) as store,
+        SyncEngine(IngestionPipeline(store), state_db=locations[1]) as engine,
     ):
         engine.sync(Scripted("h", docs, {len(docs)}))
         reasons = {r.doc_id: r.reason for r in engine.rejected("h")}

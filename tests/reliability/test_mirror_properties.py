@@ -8,9 +8,8 @@ each generation, the store equals the source exactly - ids, contents and count."
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-from tempfile import TemporaryDirectory
 
+from conftest import Backend
 from core.mirror_sources import ListedSource, items
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -59,47 +58,52 @@ def mutate(source: dict[str, tuple[str, str]], change: dict[str, object], step: 
         source[f"new-{step}-{i:03d}"] = (f"added in generation {step}, number {i}", "v1")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(scenarios())
 def test_store_mirrors_a_mutating_source_through_interruptions(
+    backend: Backend,
     scenario: tuple[int, list[dict[str, object]], int, int],
 ) -> None:
     n, generations, batch, every = scenario
     source = items(n)
-    with TemporaryDirectory() as tmp:
-        store = KnowledgeStore(Path(tmp) / "k.db")
-        engine = SyncEngine(IngestionPipeline(store), state_db=Path(tmp) / "s.db", batch_size=batch)
-        try:
+    store_location, state_location = backend.fresh()
+    store = KnowledgeStore(store_location)
+    engine = SyncEngine(IngestionPipeline(store), state_db=state_location, batch_size=batch)
+    try:
+        engine.sync(ListedSource("m", dict(source), every=every), apply_deletes=True)
+        for step, change in enumerate(generations, 1):
+            mutate(source, change, step)
+            for kind, index in change["interruptions"]:  # type: ignore[attr-defined]
+                before = set(store.ids("m"))
+                cancel = threading.Event()
+
+                def hook(i: int, kind: str = kind, index: int = index, cancel=cancel) -> None:  # type: ignore[no-untyped-def]
+                    if i == index:
+                        if kind == "fail":
+                            raise RuntimeError(f"boom at {i}")
+                        cancel.set()
+
+                connector = ListedSource("m", dict(source), every=every, on_item=hook)
+                try:
+                    engine.sync(connector, cancel=cancel, apply_deletes=True)
+                except RuntimeError as exc:
+                    assert str(exc).startswith("boom at")
+                now = set(store.ids("m"))
+                finished = engine.runs("m")[0]
+                if finished.deleted == 0:  # interrupted: nothing may be deleted
+                    assert before <= now
+                assert engine.get_checkpoint("m")["items_synced"] == len(now)
             engine.sync(ListedSource("m", dict(source), every=every), apply_deletes=True)
-            for step, change in enumerate(generations, 1):
-                mutate(source, change, step)
-                for kind, index in change["interruptions"]:  # type: ignore[attr-defined]
-                    before = set(store.ids("m"))
-                    cancel = threading.Event()
-
-                    def hook(i: int, kind: str = kind, index: int = index, cancel=cancel) -> None:  # type: ignore[no-untyped-def]
-                        if i == index:
-                            if kind == "fail":
-                                raise RuntimeError(f"boom at {i}")
-                            cancel.set()
-
-                    connector = ListedSource("m", dict(source), every=every, on_item=hook)
-                    try:
-                        engine.sync(connector, cancel=cancel, apply_deletes=True)
-                    except RuntimeError as exc:
-                        assert str(exc).startswith("boom at")
-                    now = set(store.ids("m"))
-                    finished = engine.runs("m")[0]
-                    if finished.deleted == 0:  # interrupted: nothing may be deleted
-                        assert before <= now
-                    assert engine.get_checkpoint("m")["items_synced"] == len(now)
-                engine.sync(ListedSource("m", dict(source), every=every), apply_deletes=True)
-                assert {d: store.get("m", d)["content"] for d in store.ids("m")} == {
-                    d: content for d, (content, _) in source.items()
-                }
-                assert engine.get_checkpoint("m")["items_synced"] == len(source)
-                assert engine.get_checkpoint("m")["error"] is None
-            store.check_index()
-        finally:
-            engine.close()
-            store.close()
+            assert {d: store.get("m", d)["content"] for d in store.ids("m")} == {
+                d: content for d, (content, _) in source.items()
+            }
+            assert engine.get_checkpoint("m")["items_synced"] == len(source)
+            assert engine.get_checkpoint("m")["error"] is None
+        store.check_index()
+    finally:
+        engine.close()
+        store.close()

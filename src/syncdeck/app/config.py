@@ -4,6 +4,7 @@
 [defaults]
 batch_size = 100
 max_concurrent = 4
+database_url = "postgresql://deck:${DECK_PASSWORD}@db.example:5432/deck"  # optional
 
 [connectors.notes]
 type = "filesystem"
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from syncdeck.app.suggest import did_you_mean
+from syncdeck.core.backend import is_database_url
 from syncdeck.core.errors import ConfigError
 from syncdeck.core.redaction import is_secret_name, redact_params, secret_values
 
@@ -40,7 +42,7 @@ DEFAULT_LEASE_TIMEOUT = 60.0
 DEFAULT_DELETE_LIMIT = 0.5
 # Keys of a connector table that configure how syncdeck runs it, not the connector itself.
 ENGINE_KEYS = ("delete_limit",)
-DEFAULT_KEYS = ("batch_size", "max_concurrent", "lease_timeout", "delete_limit")
+DEFAULT_KEYS = ("batch_size", "max_concurrent", "lease_timeout", "delete_limit", "database_url")
 
 _VAR = re.compile(r"\$(?:\$|\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\})")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -78,6 +80,9 @@ class Defaults:
     max_concurrent: int = DEFAULT_MAX_CONCURRENT
     lease_timeout: float = DEFAULT_LEASE_TIMEOUT
     delete_limit: float = DEFAULT_DELETE_LIMIT
+    # a postgresql:// URL: state and store in that database (None: the SQLite files)
+    database_url: str | None = field(default=None, repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,8 @@ class Config:
         return self.path.parent if self.path is not None else Path.cwd()
 
     def secret_values(self) -> list[str]:
-        return [s for spec in self.specs.values() for s in spec.secret_values()]
+        found = [s for spec in self.specs.values() for s in spec.secret_values()]
+        return [*found, *self.defaults.secrets]
 
 
 class _Where:
@@ -147,7 +153,7 @@ def parse_config(
             f"{where(unknown[0])}: unknown table; expected only [defaults] and "
             f"[connectors.NAME] tables{did_you_mean(unknown[0], ('defaults', 'connectors'))}"
         )
-    defaults = _parse_defaults(data.get("defaults", {}), where)
+    defaults = _parse_defaults(data.get("defaults", {}), where, env)
     connectors = data.get("connectors", {})
     if not isinstance(connectors, Mapping):
         raise ConfigError(
@@ -160,11 +166,14 @@ def parse_config(
     return Config(path, defaults, specs)
 
 
-def _parse_defaults(table: Any, where: _Where) -> Defaults:
+def _parse_defaults(table: Any, where: _Where, env: Mapping[str, str]) -> Defaults:
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where(None, 'defaults')}: expected a table [defaults]")
     values: dict[str, Any] = {}
     for key, value in table.items():
+        if key == "database_url":
+            values[key], values["secrets"] = _database_url(value, where("defaults", key), env)
+            continue
         if key in ("batch_size", "max_concurrent"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(
@@ -183,7 +192,8 @@ def _parse_defaults(table: Any, where: _Where) -> Defaults:
         else:
             raise ConfigError(
                 f"{where('defaults', key)}: unknown setting; expected batch_size, "
-                f"max_concurrent, lease_timeout or delete_limit{did_you_mean(key, DEFAULT_KEYS)}"
+                "max_concurrent, lease_timeout, delete_limit or database_url"
+                f"{did_you_mean(key, DEFAULT_KEYS)}"
             )
     return Defaults(**values)
 
@@ -216,6 +226,24 @@ def _parse_connector(
     if "delete_limit" in expanded:
         limit = _delete_limit(expanded.pop("delete_limit"), where(name, "delete_limit"))
     return ConnectorSpec(connector_id, type_name.strip(), expanded, tuple(secrets), limit)
+
+
+def _database_url(
+    value: Any, where: str, env: Mapping[str, str]
+) -> tuple[str | None, tuple[str, ...]]:
+    """The expanded URL and the secrets it holds (its password, secret-named variables)."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a postgresql:// URL as a string")
+    secrets: list[str] = []
+    url = _expand(value, where, env, secrets).strip()
+    if not url:
+        return None, ()
+    if not is_database_url(url):
+        raise ConfigError(
+            f"{where}: expected a URL starting with postgresql:// (leave it out to keep the "
+            "state and the store in SQLite files in the data directory)"
+        )
+    return url, (*secrets, *secret_values({"url": url}))
 
 
 def _delete_limit(value: Any, where: str) -> float:

@@ -21,6 +21,7 @@ from syncdeck.app.paths import (
     locate_config,
     open_to_others,
     resolve_data_dir,
+    resolve_database_url,
 )
 from syncdeck.app.suggest import did_you_mean
 from syncdeck.core.errors import SyncdeckError, UnknownConnectorError
@@ -72,9 +73,12 @@ def make_registry(config: Config) -> ConnectorRegistry:
 
 
 class AppContext:
-    """Everything a front end needs: the configured connectors and the open databases."""
+    """Everything a front end needs: the configured connectors and the open databases.
 
-    def __init__(self, config: Config, data_dir: Path) -> None:
+    With ``database_url`` the state and the store both live in that PostgreSQL database
+    (shared by every host); without it, in the two SQLite files of ``data_dir``."""
+
+    def __init__(self, config: Config, data_dir: Path, database_url: str | None = None) -> None:
         from syncdeck.core.engine import SyncEngine
         from syncdeck.core.pipeline import IngestionPipeline
         from syncdeck.core.store import KnowledgeStore
@@ -91,12 +95,13 @@ class AppContext:
         # what a front end should tell the operator once (a data folder open to others)
         self.warnings: list[str] = []
         self._secrets: list[str] | None = None
-        self.store: KnowledgeStore = KnowledgeStore(data_dir / STORE_DB_NAME)
+        self.database_url = database_url
+        self.store: KnowledgeStore = KnowledgeStore(database_url or data_dir / STORE_DB_NAME)
         try:
             self.pipeline = IngestionPipeline(self.store)
             self.engine: SyncEngine = SyncEngine(
                 self.pipeline,
-                state_db=data_dir / STATE_DB_NAME,
+                state_db=database_url or data_dir / STATE_DB_NAME,
                 batch_size=self.batch_size,
                 lease_timeout=self.lease_timeout,
                 delete_limit=config.defaults.delete_limit,
@@ -110,6 +115,13 @@ class AppContext:
         if self._registry is None:
             self._registry = make_registry(self.config)
         return self._registry
+
+    @property
+    def database_label(self) -> str | None:
+        """The PostgreSQL URL with its password masked, or None on the SQLite files."""
+        if self.database_url is None:
+            return None
+        return redact_text(self.database_url, self.secret_values())
 
     @property
     def is_demo(self) -> bool:
@@ -180,7 +192,10 @@ class AppContext:
 
     def secret_values(self) -> list[str]:
         if self._secrets is None:
-            self._secrets = self.config.secret_values()
+            from syncdeck.core.redaction import secret_values
+
+            url = {"url": self.database_url} if self.database_url else {}
+            self._secrets = [*self.config.secret_values(), *secret_values(url)]
         return self._secrets
 
     def redact(self, text: str) -> str:
@@ -204,12 +219,16 @@ def open_context(
     config: str | Path | None = None,
     data_dir: str | Path | None = None,
     *,
+    database_url: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> AppContext:
-    """Load the configuration, create the data directory (0700) and open the databases."""
+    """Load the configuration, create the data directory (0700) and open the databases:
+    the PostgreSQL database of ``--database-url`` / ``$SYNCDECK_DATABASE_URL`` /
+    ``[defaults] database_url`` if one is given, else the SQLite files."""
     loaded = load_app_config(config, environ=environ)
     directory = ensure_data_dir(resolve_data_dir(data_dir, environ, demo=loaded.path is None))
-    context = AppContext(loaded, directory)
+    url = resolve_database_url(database_url, environ, loaded.defaults.database_url)
+    context = AppContext(loaded, directory, url)
     warning = open_to_others(directory)
     if warning is not None:
         context.warnings.append(warning)

@@ -5,6 +5,7 @@ deep inside a sync."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import types
@@ -182,7 +183,13 @@ def _matches(value: Any, hint: Any) -> bool:
 
 
 def parameters(cls: type) -> list[ParameterInfo]:
-    """The constructor's keyword parameters, with the docstring's descriptions."""
+    """The constructor's keyword parameters, with the docstring's descriptions (read once
+    per class: building fifty connectors of one type costs one signature)."""
+    return list(_parameters(cls))
+
+
+@functools.lru_cache(maxsize=256)  # bounded: a connector under development reloads
+def _parameters(cls: type) -> tuple[ParameterInfo, ...]:
     try:
         signature = inspect.signature(cls.__init__)  # type: ignore[misc]
     except (TypeError, ValueError):
@@ -206,7 +213,7 @@ def parameters(cls: type) -> list[ParameterInfo]:
                 hint=hints.get(param.name),
             )
         )
-    return found
+    return tuple(found)
 
 
 def _accepts_any_keyword(cls: type) -> bool:

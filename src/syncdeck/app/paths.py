@@ -20,6 +20,7 @@ from syncdeck.core.errors import ConfigError
 APP_NAME = "syncdeck"
 CONFIG_ENV = "SYNCDECK_CONFIG"
 DATA_DIR_ENV = "SYNCDECK_DATA_DIR"
+DATABASE_URL_ENV = "SYNCDECK_DATABASE_URL"
 CONFIG_FILE_NAME = "syncdeck.toml"
 STATE_DB_NAME = "sync_state.db"
 STORE_DB_NAME = "knowledge.db"
@@ -113,6 +114,31 @@ def ensure_data_dir(path: Path) -> Path:
             f"another with --data-dir or ${DATA_DIR_ENV}"
         ) from None
     return path
+
+
+def resolve_database_url(
+    explicit: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    configured: str | None = None,
+) -> str | None:
+    """The PostgreSQL URL holding state and store: ``--database-url``, else
+    ``$SYNCDECK_DATABASE_URL``, else ``[defaults] database_url``; None for the SQLite files."""
+    from syncdeck.core.backend import is_database_url
+
+    env = os.environ if environ is None else environ
+    for value, origin in (
+        (explicit, "--database-url"),
+        (env.get(DATABASE_URL_ENV), f"${DATABASE_URL_ENV}"),
+        (configured, "[defaults] database_url"),
+    ):
+        if value:
+            if not is_database_url(value):
+                raise ConfigError(
+                    f"{origin}: expected a URL starting with postgresql:// (the value is not "
+                    "shown: it may hold a password)"
+                )
+            return value
+    return None
 
 
 def open_to_others(path: Path) -> str | None:

@@ -17,7 +17,9 @@ DESCRIPTION = (
 EPILOG = """\
 configuration: --config FILE, else $SYNCDECK_CONFIG, else the per-user syncdeck.toml;
 with none, a demo configuration over bundled sample data is used.
-data: --data-dir DIR, else $SYNCDECK_DATA_DIR, else the per-user data folder.
+data: --data-dir DIR, else $SYNCDECK_DATA_DIR, else the per-user data folder;
+with --database-url URL, else $SYNCDECK_DATABASE_URL, else [defaults] database_url,
+state and store live in that PostgreSQL database instead (shared by every host).
 
 exit codes: 0 success, 1 a sync failed, 2 usage or configuration error,
 3 the connector is already syncing, 130 interrupted."""
@@ -66,6 +68,12 @@ def _add_locations(parser: argparse.ArgumentParser, *, top: bool) -> None:
         metavar="DIR",
         default=default,
         help="folder for the state database and the knowledge store",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=default,
+        help="postgresql://user:password@host:port/db holding state and store (all hosts)",
     )
 
 
@@ -245,6 +253,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME")
     p.add_argument("--limit", type=_positive_int, default=100, metavar="N")
     _json_flag(p)
+
+    p = _command(
+        sub,
+        "migrate",
+        "syncdeck.cli.migrate:run",
+        "copy this deck's SQLite state and store into a PostgreSQL database (resumable)",
+    )
+    p.add_argument(
+        "--to", required=True, metavar="URL", help="postgresql://... (an empty database)"
+    )
+    p.add_argument(
+        "--chunk", type=_positive_int, default=2000, metavar="N", help="documents per commit"
+    )
 
     p = _command(sub, "search", "syncdeck.cli.search:run", "full-text search of the store")
     p.add_argument("query", metavar="QUERY")

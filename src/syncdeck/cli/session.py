@@ -42,7 +42,14 @@ def load_config(args: argparse.Namespace) -> Config:
 def open_from_args(args: argparse.Namespace) -> AppContext:
     from syncdeck.app.context import open_context
 
-    context = open_context(getattr(args, "config", None), getattr(args, "data_dir", None))
+    url = getattr(args, "database_url", None)
+    if url:
+        from syncdeck.core.redaction import secret_values
+
+        remember_secrets(secret_values({"url": url}))
+    context = open_context(
+        getattr(args, "config", None), getattr(args, "data_dir", None), database_url=url
+    )
     remember_secrets(context.secret_values())
     for warning in context.warnings:
         print(f"syncdeck: warning: {warning}", file=sys.stderr)

@@ -90,13 +90,17 @@ def run(args: argparse.Namespace) -> int:
                     {
                         "config": str(context.config_path) if context.config_path else None,
                         "data_dir": str(context.data_dir),
+                        "database": context.database_label,
                         "connectors": records,
                     }
                 )
             )
             return code
         print(f"config: {context.config_source}")
-        print(f"data:   {context.data_dir}")
+        if context.database_label:
+            print(f"data:   {context.database_label}")
+        else:
+            print(f"data:   {context.data_dir}")
         if not records:
             print("no connectors configured")
             return OK

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from syncdeck.core.backend import BatchHook, StateBackend, StateChanges, open_state
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.describe import describe_error
@@ -47,7 +48,6 @@ from syncdeck.core.state import (
     QuarantineEntry,
     RejectedRecord,
     RunRecord,
-    StateStore,
 )
 from syncdeck.core.store import StoredRow
 from syncdeck.core.text import storable
@@ -90,8 +90,13 @@ class SyncEngine:
         self.heartbeat_interval = heartbeat_interval
         self.flush_interval = flush_interval
         self.progress_interval = progress_interval
-        self.state = StateStore(state_db or default_state_path(), lock_timeout=lock_timeout)
+        self.state: StateBackend = open_state(
+            state_db or default_state_path(), lock_timeout=lock_timeout
+        )
         self.state_path = self.state.path
+        # State and store in one database (PostgreSQL): a batch and its checkpoint commit
+        # in one transaction (docs/architecture.md, "PostgreSQL backend").
+        self.joint = self.state.joins(pipeline.store)
         self._listeners: list[Listener] = []
         self._listeners_lock = threading.Lock()
         self._runs: dict[int, _Run] = {}
@@ -101,6 +106,12 @@ class SyncEngine:
         atexit.register(_stop_blocked_runs, weakref.ref(self))
 
     # -- events ------------------------------------------------------------------------
+
+    def changes(self) -> StateChanges:
+        """A subscription to changes of the state database by any process on any host
+        (``wait(timeout)`` returns when something changed): front ends read
+        :meth:`states` again when it fires instead of polling blindly."""
+        return self.state.changes()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with every event of every run; returns an unsubscribe."""
@@ -242,7 +253,8 @@ class SyncEngine:
         return self.state.get_checkpoint(connector_id)
 
     def states(self) -> dict[str, ConnectorState]:
-        return self.state.states()
+        """Every connector with its live run (judged by this engine's lease_timeout)."""
+        return self.state.states(self.lease_timeout)
 
     def reset_checkpoint(self, connector_id: str) -> None:
         """Start over on the next run (undoable); stored documents are kept."""
@@ -465,9 +477,9 @@ class _Run:
             raise error
         return self.committed.written
 
-    def totals(self) -> RunCounts:
-        """The run's counts so far."""
-        committed = self.committed
+    def totals(self, committed: RunCounts | None = None) -> RunCounts:
+        """The run's counts so far (with ``committed`` as the committed batches' counts)."""
+        committed = self.committed if committed is None else committed
         return RunCounts(
             self.documents,
             committed.inserted,
@@ -612,49 +624,73 @@ class _Run:
         A checkpoint covers what was yielded before it; the end of a successful run
         covers everything, but the engine never invents a cursor."""
         size = self.batch_items
-        written = RunCounts()
-        if self.rows or self.deletions:
-            written = self.engine.pipeline.write(
-                self.rows, connector=self.connector_id, deletions=list(self.deletions)
-            ).counts
-            self.rows.clear()
-            self.deletions.clear()
         rejected_now = len(self.quarantine)
         move = self.pending is not _NO_CHECKPOINT
         new_cursor = self.pending if move else self.cursor
         marked = self.batch_marked
         self.last_flush = self.last_beat = time.monotonic()
-        if not (size or move or marked or self.quarantine):
+        writes = bool(self.rows or self.deletions)
+        if not (writes or size or move or marked or self.quarantine):
             return
-        if written.inserted or written.updated or written.deleted:
-            self.items_synced, self.generation = self.engine.pipeline.store.tally(self.connector_id)
-        batch = RunCounts(
-            size + marked,
-            written.inserted,
-            written.updated,
-            written.unchanged + marked,
-            rejected_now,
-            1 if size else 0,
-            written.deleted,
-        )
-        self.committed = self.committed + RunCounts(
-            inserted=written.inserted,
-            updated=written.updated,
-            unchanged=written.unchanged,
-            batches=batch.batches,
-            deleted=written.deleted,
-        )
-        totals = self.totals()
-        self.engine.state.commit_batch(
-            self.connector_id,
-            self.run_id,
-            cursor=new_cursor,  # type: ignore[arg-type]
-            move_cursor=move,
-            items_synced=self.items_synced,
-            generation=self.generation,
-            progress=totals,
-            quarantine=self.quarantine,
-        )
+        outcome: list[Any] = []
+
+        def commit_state(written: RunCounts, tally: tuple[int, int] | None, within: Any) -> None:
+            items_synced, generation = (
+                tally
+                if tally is not None
+                else (
+                    self.items_synced,
+                    self.generation,
+                )
+            )
+            batch = RunCounts(
+                size + marked,
+                written.inserted,
+                written.updated,
+                written.unchanged + marked,
+                rejected_now,
+                1 if size else 0,
+                written.deleted,
+            )
+            committed = self.committed + RunCounts(
+                inserted=written.inserted,
+                updated=written.updated,
+                unchanged=written.unchanged,
+                batches=batch.batches,
+                deleted=written.deleted,
+            )
+            totals = self.totals(committed)
+            self.engine.state.commit_batch(
+                self.connector_id,
+                self.run_id,
+                cursor=new_cursor,  # type: ignore[arg-type]
+                move_cursor=move,
+                items_synced=items_synced,
+                generation=generation,
+                progress=totals,
+                quarantine=self.quarantine,
+                within=within,
+            )
+            outcome[:] = [batch, committed, totals, items_synced, generation]
+
+        if writes:
+            pipeline = self.engine.pipeline
+            self._durably(
+                lambda then: (
+                    pipeline.write(
+                        self.rows,
+                        connector=self.connector_id,
+                        deletions=list(self.deletions),
+                        then=then,
+                    ).counts
+                ),
+                commit_state,
+            )
+            self.rows.clear()
+            self.deletions.clear()
+        else:
+            commit_state(RunCounts(), None, None)
+        batch, self.committed, totals, self.items_synced, self.generation = outcome
         self.cursor = new_cursor  # type: ignore[assignment]
         self.pending = _NO_CHECKPOINT
         self.quarantine = []
@@ -673,6 +709,20 @@ class _Run:
                 )
             )
 
+    def _durably(
+        self, write: Callable[[BatchHook | None], RunCounts], commit_state: BatchHook
+    ) -> RunCounts:
+        """A store write and the state commit that follows it: one transaction where both
+        live in one database, else the store's durable commit first and the state's after
+        (docs/architecture.md, "Durability order")."""
+        if self.engine.joint:
+            return write(commit_state)
+        counts = write(None)
+        changed = counts.inserted or counts.updated or counts.deleted
+        store = self.engine.pipeline.store
+        commit_state(counts, store.tally(self.connector_id) if changed else None, None)
+        return counts
+
     def _sweep(self) -> None:
         """After a complete listing: delete the connector's documents the run did not see,
         unless that is more than the deletion guard allows (then nothing is deleted)."""
@@ -685,27 +735,45 @@ class _Run:
         if not self.apply_deletes and (len(unseen) >= stored or len(unseen) > limit * stored):
             self.deletes_held = len(unseen)
             raise DeletionsHeld(self.connector_id, len(unseen), stored, limit)
-        deleted = store.delete(self.connector_id, unseen)
-        self.committed = self.committed + RunCounts(deleted=deleted)
-        self.items_synced, self.generation = store.tally(self.connector_id)
-        totals = self.totals()
-        self.engine.state.commit_batch(
-            self.connector_id,
-            self.run_id,
-            cursor=self.cursor,
-            move_cursor=False,
-            items_synced=self.items_synced,
-            generation=self.generation,
-            progress=totals,
-            quarantine=[],
+        before = self.committed.deleted
+        outcome: list[Any] = []
+
+        def commit_state(written: RunCounts, tally: tuple[int, int] | None, within: Any) -> None:
+            committed = self.committed + RunCounts(deleted=written.deleted)
+            items_synced, generation = (
+                tally
+                if tally is not None
+                else (
+                    self.items_synced,
+                    self.generation,
+                )
+            )
+            self.engine.state.commit_batch(
+                self.connector_id,
+                self.run_id,
+                cursor=self.cursor,
+                move_cursor=False,
+                items_synced=items_synced,
+                generation=generation,
+                progress=self.totals(committed),
+                quarantine=[],
+                within=within,
+            )
+            outcome[:] = [committed, items_synced, generation]
+
+        self._durably(
+            lambda then: RunCounts(deleted=store.delete(self.connector_id, unseen, then=then)),
+            commit_state,
         )
+        self.committed, self.items_synced, self.generation = outcome
+        deleted = self.committed.deleted - before
         if deleted:
             self.emit(
                 BatchCommitted(
                     self.connector_id,
                     self.run_id,
                     RunCounts(deleted=deleted),
-                    totals,
+                    self.totals(),
                     self.cursor,
                     self.items_synced,
                     time.monotonic() - self.t0,

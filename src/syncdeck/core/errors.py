@@ -9,7 +9,8 @@ class SyncdeckError(Exception):
 
 
 class DatabaseError(SyncdeckError):
-    """A SQLite file syncdeck needs cannot be used; the message names it and the remedy."""
+    """A database syncdeck needs cannot be used; the message names it (a SQLite file, or a
+    PostgreSQL server as ``host:port/db``) and the remedy."""
 
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")
@@ -26,6 +27,11 @@ class DatabaseLockedError(DatabaseError):
 
 class DatabaseReadOnlyError(DatabaseError):
     """The file or its folder cannot be written."""
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database server cannot be reached (down, restarting, refusing); names the server
+    as ``host:port/db``, never the password."""
 
 
 class DatabaseVersionError(DatabaseError):

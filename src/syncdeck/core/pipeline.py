@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
+from syncdeck.core.backend import BatchHook, DocumentStore
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.documents import Document
-from syncdeck.core.store import KnowledgeStore, StoredRow
+from syncdeck.core.store import StoredRow
 from syncdeck.core.text import storable
 
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
 _SEP = "\x1f"
+_FLAGS = "0123"
 _sha256 = hashlib.sha256
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DOC_FIELDS = {f.name for f in fields(Document)}
@@ -180,57 +182,78 @@ def prepare(item: Any) -> StoredRow:
     # Keys keep every distinct id distinct, even one with undecodable bytes (core.text).
     key_source = source if source.isascii() else storable(source)
     key_id = doc_id if doc_id.isascii() else storable(doc_id)
-    parts = [
+    # The content last and the other fields joined before it: with the content last, only
+    # the short fields must be free of the separator for the join to be unambiguous, and
+    # the digit in front says which of thread_id and url are None (None is not "").
+    head = [
         key_source,
         key_id,
         doc_type,
         title,
-        content,
         author,
         participants_json,
         # The instant, exactly and cheaply (pickle state: year..microsecond); the text
         # form is made by the store, and only for rows it writes.
         timestamp.__reduce__()[1][0].hex(),  # type: ignore[index]
-        thread_id,
-        url,
+        thread_id or "",
+        url or "",
         metadata_json,
     ]
+    flags = _FLAGS[(thread_id is None) + 2 * (url is None)]
     try:
-        encoded = _hash_input(parts)
+        digest, size = _digest(flags, head, content)
     except UnicodeEncodeError:  # lone surrogates in the text: stored as U+FFFD
-        parts = [p if p is None or i < 2 else _scrub(p) for i, p in enumerate(parts)]
-        thread_id, url = parts[8], parts[9]
-        encoded = _hash_input(parts)
-    if len(encoded) > MAX_CONTENT_BYTES:
+        head = [p if i < 2 else _scrub(p) for i, p in enumerate(head)]
+        content = _scrub(content)
+        if thread_id is not None:
+            thread_id = head[7]
+        if url is not None:
+            url = head[8]
+        digest, size = _digest(flags, head, content)
+    if size > MAX_CONTENT_BYTES:
         raise InvalidDocument(
-            f"document is {len(encoded):,} bytes, over the {MAX_CONTENT_BYTES:,}-byte limit"
+            f"document is {size:,} bytes, over the {MAX_CONTENT_BYTES:,}-byte limit"
         )
-    digest = _sha256(encoded).hexdigest()[:32]  # SHA-256: hardware-accelerated on most CPUs
     return _new_row(
         StoredRow,
         (
-            parts[0],
-            parts[1],
-            parts[2],
-            parts[3],
-            parts[4],
-            parts[5],
-            parts[6],
+            head[0],
+            head[1],
+            head[2],
+            head[3],
+            content,
+            head[4],
+            head[5],
             timestamp,
             thread_id,
             url,
-            parts[10],
+            head[9],
             digest,
             version,
         ),
     )
 
 
-def _hash_input(parts: list[str | None]) -> bytes:
-    """The fields as one unambiguous byte string: their lengths first (``-`` for None), so
-    no character moved between two fields and no None turned into "" hashes the same."""
-    lengths = ",".join(["-" if p is None else str(len(p)) for p in parts])
-    return (lengths + _SEP + "".join([p for p in parts if p])).encode("utf-8")
+def _digest(flags: str, head: list[str], content: str) -> tuple[str, int]:
+    """The content hash of a document (SHA-256, hardware-accelerated on most CPUs) and
+    its size in bytes.
+
+    The hashed form is unambiguous: no character moved between two fields, and no None
+    turned into "", hashes the same. Nearly always it is ``flags`` (a digit saying which
+    of thread_id and url are None), the fields but the content joined by a separator, and
+    the content; a count confirms that no short field holds the separator. Otherwise
+    (rare) the fields' lengths come first, behind the separator itself, which the usual
+    form never starts with."""
+    joined = _SEP.join(head)
+    if joined.count(_SEP) == len(head) - 1:
+        start = (flags + joined + _SEP).encode("utf-8")
+    else:
+        lengths = ",".join([str(len(p)) for p in head])
+        start = (_SEP + flags + lengths + _SEP + "".join(head)).encode("utf-8")
+    body = content.encode("utf-8")
+    hashed = _sha256(start)
+    hashed.update(body)
+    return hashed.hexdigest()[:32], len(start) + len(body)
 
 
 def _utc_instant(timestamp: Any) -> datetime:
@@ -290,7 +313,7 @@ def safe_doc_id(item: Any) -> str | None:
 class IngestionPipeline:
     """Validates documents and stores them, one store transaction per batch."""
 
-    def __init__(self, store: KnowledgeStore) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self.store = store
 
     def prepare(self, item: Any) -> StoredRow | Rejection:
@@ -313,9 +336,13 @@ class IngestionPipeline:
         *,
         connector: str | None = None,
         deletions: Sequence[str] = (),
+        then: BatchHook | None = None,
     ) -> IngestResult:
-        """Store prepared rows (and delete ``deletions`` of ``connector``) in one batch."""
-        return IngestResult(self.store.write(rows, connector=connector, deletions=deletions))
+        """Store prepared rows (and delete ``deletions`` of ``connector``) in one batch;
+        ``then`` as for :meth:`DocumentStore.write`."""
+        return IngestResult(
+            self.store.write(rows, connector=connector, deletions=deletions, then=then)
+        )
 
     def ingest_batch(self, docs: Iterable[Any]) -> IngestResult:
         rows: list[StoredRow] = []

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from syncdeck.core.backend import BatchHook, DocumentStore, is_database_url
 from syncdeck.core.connector import StoredDocuments
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.database import (
@@ -171,6 +172,15 @@ def _lookup_sql(n: int) -> str:
 
 
 @functools.cache
+def _tokens_sql(n: int) -> str:
+    return (
+        "SELECT doc_id, content_hash || length(connector) || ':' || connector "
+        "|| coalesce('v' || version, 'n') "
+        f"FROM documents WHERE source=? AND doc_id IN ({','.join('?' * n)})"
+    )
+
+
+@functools.cache
 def _versions_sql(n: int) -> str:
     return (
         "SELECT doc_id, version FROM documents "
@@ -229,6 +239,14 @@ class KnowledgeStore:
     power cut, which is what lets the engine commit a cursor right after it.
     """
 
+    def __new__(cls, db_path: str | Path = ":memory:", **options: Any) -> Any:
+        """A ``postgresql://`` URL opens the PostgreSQL store instead (same interface)."""
+        if cls is KnowledgeStore and is_database_url(db_path):
+            from syncdeck.core.postgres.store import PostgresStore
+
+            return PostgresStore(str(db_path), **options)
+        return super().__new__(cls)
+
     def __init__(
         self,
         db_path: str | Path = ":memory:",
@@ -269,17 +287,30 @@ class KnowledgeStore:
         *,
         connector: str | None = None,
         deletions: Sequence[str] = (),
+        then: BatchHook | None = None,
     ) -> RunCounts:
         """Upsert prepared rows and delete ``deletions`` (ids of ``connector``'s documents)
         in one transaction: new rows inserted, rows whose content hash changed updated,
         identical rows left alone (a hash comparison, no write).
 
         ``connector`` owns the rows; without it each row is owned by its source (what a
-        program using the pipeline directly gets)."""
+        program using the pipeline directly gets). ``then`` is called after the durable
+        commit (the state database is another file: docs/architecture.md, "Durability
+        order") with the counts and the connector's ``(documents, generation)``."""
+        counts = self._write(rows, connector, deletions)
+        if then is not None:
+            changed = counts.inserted or counts.updated or counts.deleted
+            then(counts, self.tally(connector) if changed and connector else None, None)
+        return counts
+
+    def _write(
+        self, rows: Sequence[StoredRow], connector: str | None, deletions: Sequence[str]
+    ) -> RunCounts:
         if not rows and not deletions:
             return RunCounts()
-        groups = _by_source(rows)
-        inserted = updated = unchanged = deleted = 0
+        groups = by_source(rows)
+        total = RunCounts()
+        deleted = 0
         with self._lock:
             self._ensure_open()
             if not deletions and self._expect_unchanged and self._all_unchanged(groups, connector):
@@ -289,41 +320,26 @@ class KnowledgeStore:
             with transaction(self._conn, self.path, STORE):
                 for source, group in groups.items():
                     owner = connector if connector is not None else source
-                    known = self._known(source, group)
-                    final: dict[str, StoredRow] = {}
-                    for row in group:
-                        previous = final.get(row.doc_id)
-                        seen = previous.content_hash if previous is not None else None
-                        if seen is None:
-                            stored = known.get(row.doc_id)
-                            seen = stored[0] if stored is not None else None
-                        if seen is None:
-                            inserted += 1
-                        elif seen == row.content_hash:
-                            unchanged += 1
-                        else:
-                            updated += 1
-                        final[row.doc_id] = row
-                    new_rows, changed, retagged = [], [], []
-                    for doc_id, r in final.items():
-                        stored = known.get(doc_id)
-                        if stored is None:
-                            new_rows.append((*r[:7], r[7].isoformat(), *r[8:], owner))
-                        elif stored[0] != r.content_hash:
-                            changed.append(
-                                (*r[2:7], r[7].isoformat(), *r[8:], owner, r.source, doc_id)
-                            )
-                        elif stored[1] != r.version or stored[2] != owner:
-                            retagged.append((r.version, owner, r.source, doc_id))
-                    if new_rows:
-                        self._conn.executemany(INSERT_ROW, new_rows)
-                    if changed:
-                        self._conn.executemany(_UPDATE, changed)
-                    if retagged:
-                        self._conn.executemany(_RETAG, retagged)
-                    if new_rows or changed or retagged:
-                        touched.add(owner)
-                        touched.update(s[2] for s in known.values() if s[2] != owner)
+                    plan = plan_batch(group, self._known(source, group), owner)
+                    total = total + plan.counts
+                    if plan.new_rows:
+                        self._conn.executemany(
+                            INSERT_ROW,
+                            [(*r[:7], r[7].isoformat(), *r[8:], owner) for r in plan.new_rows],
+                        )
+                    if plan.changed:
+                        self._conn.executemany(
+                            _UPDATE,
+                            [
+                                (*r[2:7], r[7].isoformat(), *r[8:], owner, r.source, r.doc_id)
+                                for r in plan.changed
+                            ],
+                        )
+                    if plan.retagged:
+                        self._conn.executemany(
+                            _RETAG, [(r.version, owner, r.source, r.doc_id) for r in plan.retagged]
+                        )
+                    touched.update(plan.touched)
                 if deletions and connector is not None:
                     ids = list(dict.fromkeys(deletions))
                     for chunk in _chunks(ids):
@@ -333,8 +349,8 @@ class KnowledgeStore:
                         touched.add(connector)
                 for owner in touched:
                     self._conn.execute(_BUMP, (owner,))
-            self._expect_unchanged = inserted == updated == 0
-        return RunCounts(inserted=inserted, updated=updated, unchanged=unchanged, deleted=deleted)
+            self._expect_unchanged = total.inserted == total.updated == 0
+        return total + RunCounts(deleted=deleted)
 
     def _all_unchanged(self, groups: dict[str, list[StoredRow]], connector: str | None) -> bool:
         """Whether every row equals its stored copy, read from one snapshot without the
@@ -348,9 +364,11 @@ class KnowledgeStore:
             try:
                 for source, group in groups.items():
                     owner = connector if connector is not None else source
-                    get = self._known(source, group).get
+                    owned = f"{len(owner)}:{owner}"
+                    get = self._tokens(source, group).get
                     for row in group:
-                        if get(row.doc_id) != (row.content_hash, row.version, owner):
+                        version = "n" if row.version is None else "v" + row.version
+                        if get(row.doc_id) != f"{row.content_hash}{owned}{version}":
                             return False
                 return True
             finally:
@@ -358,6 +376,17 @@ class KnowledgeStore:
                     self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise translate_error(exc, self.path, STORE) from exc
+
+    def _tokens(self, source: str, rows: list[StoredRow]) -> dict[str, str]:
+        """doc_id -> hash, owner and version in one string, for the unchanged check: the
+        dictionary is built by SQLite and C, not by a Python loop over the rows. The form
+        is unambiguous: the hash has a fixed length, the owner its length in front, and
+        the version a tag ("n" for None, "v" before a text)."""
+        ids = list(dict.fromkeys([row.doc_id for row in rows]))
+        tokens: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            tokens.update(self._conn.execute(_tokens_sql(len(chunk)), (source, *chunk)).fetchall())
+        return tokens
 
     def _known(self, source: str, rows: list[StoredRow]) -> dict[str, tuple[str, Any, str]]:
         """doc_id -> (content hash, version, owner) for the ids of ``rows`` already stored."""
@@ -370,9 +399,18 @@ class KnowledgeStore:
                 known[doc_id] = (content_hash, version, owner)
         return known
 
-    def delete(self, connector: str, doc_ids: Iterable[str]) -> int:
+    def delete(
+        self, connector: str, doc_ids: Iterable[str], *, then: BatchHook | None = None
+    ) -> int:
         """Delete documents of ``connector`` (by stored key, see :meth:`keys`) in one
-        transaction; returns how many were."""
+        transaction; returns how many were. ``then`` as for :meth:`write`, after the
+        durable commit."""
+        deleted = self._delete(connector, doc_ids)
+        if then is not None:
+            then(RunCounts(deleted=deleted), self.tally(connector), None)
+        return deleted
+
+    def _delete(self, connector: str, doc_ids: Iterable[str]) -> int:
         ids = list(dict.fromkeys(doc_ids))
         if not ids:
             return 0
@@ -610,7 +648,7 @@ class KnowledgeStore:
 class StoredView(StoredDocuments):
     """``BaseConnector.stored`` during a run: what the store holds of one connector."""
 
-    def __init__(self, store: KnowledgeStore, connector: str) -> None:
+    def __init__(self, store: DocumentStore, connector: str) -> None:
         self._store = store
         self._connector = connector
 
@@ -697,7 +735,7 @@ def _hit(row: Sequence[Any]) -> SearchHit:
     )
 
 
-def _by_source(rows: Sequence[StoredRow]) -> dict[str, list[StoredRow]]:
+def by_source(rows: Sequence[StoredRow]) -> dict[str, list[StoredRow]]:
     if not rows:
         return {}
     first = rows[0].source
@@ -707,3 +745,56 @@ def _by_source(rows: Sequence[StoredRow]) -> dict[str, list[StoredRow]]:
     for row in rows:
         groups.setdefault(row.source, []).append(row)
     return groups
+
+
+class BatchPlan(NamedTuple):
+    """What one source's rows of a batch do to the store, decided from what it holds:
+    both backends write the same plan (docs/architecture.md, "The knowledge store")."""
+
+    new_rows: list[StoredRow]
+    changed: list[StoredRow]
+    retagged: list[StoredRow]  # same content, new version or owner: no re-indexing
+    counts: RunCounts
+    touched: set[str]  # owners whose generation the batch bumps
+
+
+def plan_batch(
+    group: Sequence[StoredRow], known: dict[str, tuple[str, Any, str]], owner: str
+) -> BatchPlan:
+    """Classify ``group`` (rows of one source) against ``known`` (doc_id -> stored hash,
+    version, owner): the last row of an id wins, each delivery is counted."""
+    inserted = updated = unchanged = 0
+    final: dict[str, StoredRow] = {}
+    for row in group:
+        previous = final.get(row.doc_id)
+        seen = previous.content_hash if previous is not None else None
+        if seen is None:
+            stored = known.get(row.doc_id)
+            seen = stored[0] if stored is not None else None
+        if seen is None:
+            inserted += 1
+        elif seen == row.content_hash:
+            unchanged += 1
+        else:
+            updated += 1
+        final[row.doc_id] = row
+    new_rows, changed, retagged = [], [], []
+    for doc_id, row in final.items():
+        stored = known.get(doc_id)
+        if stored is None:
+            new_rows.append(row)
+        elif stored[0] != row.content_hash:
+            changed.append(row)
+        elif stored[1] != row.version or stored[2] != owner:
+            retagged.append(row)
+    touched: set[str] = set()
+    if new_rows or changed or retagged:
+        touched.add(owner)
+        touched.update(s[2] for s in known.values() if s[2] != owner)
+    return BatchPlan(
+        new_rows,
+        changed,
+        retagged,
+        RunCounts(inserted=inserted, updated=updated, unchanged=unchanged),
+        touched,
+    )

@@ -451,6 +451,18 @@ def checkpoints(obs: Observations) -> CheckResult:
             measurements=measurements,
             total=len(marks),
         )
+    if obs.refused_cursors:
+        return _failed(
+            "checkpoints",
+            f"{_plural(len(obs.refused_cursors), 'cursor')} yielded by the connector but "
+            "refused by its own check_cursor: an operator who types one back is turned away",
+            [
+                Evidence(f"cursor {cursor!r}: {reason}", run=recording.label, position=position)
+                for position, cursor, reason in obs.refused_cursors
+            ],
+            measurements=measurements,
+            total=len(obs.refused_cursors),
+        )
     notes = []
     if after_last:
         notes.append(

@@ -16,6 +16,7 @@ The scenarios, in order:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from syncdeck.core.connector import BaseConnector
+from syncdeck.core.describe import describe_error
 from syncdeck.devkit.leaks import SecretScanner
 from syncdeck.devkit.probe import CHECKPOINT, DOCUMENT, UNCHANGED, CheckAborted, Stop
 from syncdeck.devkit.report import ASSUMPTIONS, CheckReport
@@ -111,6 +113,8 @@ class Observations:
     interruptions: list[InterruptTrial] = field(default_factory=list)
     interruptions_skipped: list[str] = field(default_factory=list)
     outcomes: list[RunOutcome] = field(default_factory=list)
+    # (position, cursor, reason) of yielded cursors the connector's check_cursor refuses
+    refused_cursors: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def has_secrets(self) -> bool:
@@ -137,6 +141,25 @@ class Observations:
     @property
     def comparable(self) -> bool:
         return self.full.succeeded and not self.unstable and not self.source_changed
+
+
+def _refused_cursors(
+    factory: Callable[[], BaseConnector], checkpoints: list[Any]
+) -> list[tuple[int, str, str]]:
+    """The cursors a connector yielded that its own ``check_cursor`` refuses: the cursor an
+    operator copies from ``status`` and types back must be one the connector accepts."""
+    refused: list[tuple[int, str, str]] = []
+    connector = factory()
+    try:
+        for item in checkpoints:
+            try:
+                connector.check_cursor(item.cursor)
+            except Exception as exc:
+                refused.append((item.position, item.cursor, describe_error(exc)))
+    finally:
+        with contextlib.suppress(Exception):
+            connector.close()
+    return refused
 
 
 def spread(count: int, most: int) -> list[int]:
@@ -251,6 +274,7 @@ class _Runner:
             if item.kind == CHECKPOINT and isinstance(item.cursor, str)
         ]
         obs.checkpoints_resumable = len(checkpoints)
+        obs.refused_cursors = _refused_cursors(self.factory, checkpoints)
         sample = [checkpoints[i] for i in spread(len(checkpoints), self.options.max_resumes)]
         documents = full.recording.documents
         obs.interrupt_batch_size = interrupt_batch(documents, self.options.batch_size)

@@ -113,7 +113,10 @@ class SyncdeckApp(App[int]):
             redact=context.redact,
         )
         self.poller = StatePoller(
-            context.engine.states, self._deliver_states, interval=poll_interval
+            context.engine.states,
+            self._deliver_states,
+            interval=poll_interval,
+            changes=getattr(context.engine, "changes", None),
         )
         self.states: dict[str, ConnectorState] = {}
         self.overviews: dict[str, Overview] = {}

@@ -182,3 +182,21 @@ def store_mismatch(
             "copy?); starting over from the beginning"
         )
     return None
+
+
+def settle(
+    current: CheckpointRow | None,
+    notice: str | None,
+    store: StoreIdentity | None,
+    documents: int,
+) -> tuple[CheckpointRow, str]:
+    """The checkpoint a run starts from, and what the state database writes for it:
+    ``insert`` a first row, ``drop`` the cursor and since (``notice`` says why), ``adopt``
+    the store's identity and count, or ``keep`` the row as it is."""
+    if current is None:
+        return CheckpointRow(documents, None, None, None), "insert"
+    if notice is not None:
+        return CheckpointRow(documents, None, None, current.error), "drop"
+    if store is not None:
+        return CheckpointRow(documents, current.cursor, current.last_sync, current.error), "adopt"
+    return current, "keep"

@@ -78,9 +78,12 @@ class LiveRuns:
 LIVE = LiveRuns()
 
 
-def is_stale(run: RunRecord, lease_timeout: float | None) -> bool:
+def is_stale(run: RunRecord, lease_timeout: float | None, *, age: float | None = None) -> bool:
     """Whether a running lease's holder is gone: a dead pid (or a finished run of ours)
-    on this host at once, another host's once its heartbeat is older than the timeout."""
+    on this host at once, another host's once its heartbeat is older than the timeout.
+
+    ``age`` is the heartbeat's age by the database server's clock where there is one
+    (PostgreSQL: hosts' clocks disagree); else this host's clock judges it."""
     if run.host == HOST:
         if run.pid == os.getpid() and run.process_start in (None, OWN_START):
             return run.run_id not in LIVE
@@ -89,7 +92,19 @@ def is_stale(run: RunRecord, lease_timeout: float | None) -> bool:
         # alive: the holder itself, unless that pid now belongs to a later process
         return run.process_start is not None and process_start(run.pid) != run.process_start
     timeout = DEFAULT_LEASE_TIMEOUT if lease_timeout is None else lease_timeout
-    return (utcnow() - run.heartbeat).total_seconds() > timeout
+    if age is None:
+        age = (utcnow() - run.heartbeat).total_seconds()
+    return age > timeout
+
+
+def released_note(holder: RunRecord) -> str:
+    """What a run row whose lease was released by hand says about it."""
+    return f"lease released by hand (pid {os.getpid()} on {HOST}); it was held by {holder.holder}"
+
+
+def abandoned_note(holder: RunRecord) -> str:
+    """What a run row whose lease was taken over says about it."""
+    return f"its process ({holder.holder}) stopped without finishing; lease taken over"
 
 
 def running(conn: sqlite3.Connection, connector_id: str) -> list[RunRecord]:
@@ -117,8 +132,7 @@ def release(conn: sqlite3.Connection, connector_id: str, now: datetime) -> RunRe
             (
                 RunStatus.ABANDONED.value,
                 iso(now),
-                f"lease released by hand (pid {os.getpid()} on {HOST}); it was held by "
-                f"{holder.holder}",
+                released_note(holder),
                 holder.run_id,
             ),
         )
@@ -138,7 +152,7 @@ def take_over_stale(
             (
                 RunStatus.ABANDONED.value,
                 iso(now),
-                f"its process ({holder.holder}) stopped without finishing; lease taken over",
+                abandoned_note(holder),
                 holder.run_id,
             ),
         )

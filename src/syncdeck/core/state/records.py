@@ -17,7 +17,10 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def parse_time(value: str | None) -> datetime | None:
+def parse_time(value: str | datetime | None) -> datetime | None:
+    """A stored time: ISO text (SQLite) or already a datetime (PostgreSQL)."""
+    if isinstance(value, datetime):
+        return value
     return datetime.fromisoformat(value) if value else None
 
 
@@ -101,9 +104,9 @@ def run_from_row(row: tuple[Any, ...]) -> RunRecord:
         run_id=row[0],
         connector_id=row[1],
         status=RunStatus(row[2]),
-        started_at=datetime.fromisoformat(row[3]),
+        started_at=parse_time(row[3]),  # type: ignore[arg-type]
         finished_at=parse_time(row[4]),
-        heartbeat=datetime.fromisoformat(row[5]),
+        heartbeat=parse_time(row[5]),  # type: ignore[arg-type]
         pid=row[6],
         host=row[7],
         since=parse_time(row[8]),

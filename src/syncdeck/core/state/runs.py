@@ -48,29 +48,25 @@ def open_run(
         notice = checkpoints.store_mismatch(recorded, current, store, documents)
     store_id = store.store_id if store is not None else None
     generation = store.generation if store is not None else 0
-    if current is None:
+    state, action = checkpoints.settle(current, notice, store, documents)
+    if action == "insert":
         conn.execute(
             "INSERT INTO sync_state (connector_id, items_synced, updated_at, store_id, "
             "store_generation) VALUES (?, ?, ?, ?, ?)",
             (connector_id, documents, iso(started), store_id, generation),
         )
-        state = CheckpointRow(documents, None, None, None)
-    elif notice is not None:
+    elif action == "drop":
         conn.execute(
             "UPDATE sync_state SET cursor=NULL, last_sync=NULL, items_synced=?, store_id=?, "
             "store_generation=?, updated_at=? WHERE connector_id=?",
             (documents, store_id, generation, iso(started), connector_id),
         )
-        state = CheckpointRow(documents, None, None, current.error)
-    elif store is not None:
+    elif action == "adopt":
         conn.execute(
             "UPDATE sync_state SET items_synced=?, store_id=?, store_generation=? "
             "WHERE connector_id=?",
             (documents, store_id, generation, connector_id),
         )
-        state = CheckpointRow(documents, current.cursor, current.last_sync, current.error)
-    else:
-        state = current
     cur = conn.execute(
         "INSERT INTO sync_runs (connector_id, status, started_at, heartbeat, pid, host, "
         "since, cursor_start, cursor_end, items_synced, notice, process_start) "
@@ -220,7 +216,9 @@ def rejected(conn: sqlite3.Connection, connector_id: str, limit: int) -> list[Re
     ]
 
 
-def states(conn: sqlite3.Connection) -> dict[str, ConnectorState]:
+def states(
+    conn: sqlite3.Connection, lease_timeout: float | None = None
+) -> dict[str, ConnectorState]:
     """Every connector the state database knows, with its live run and its last run."""
     saved = conn.execute(
         "SELECT connector_id, items_synced, cursor, last_sync, error FROM sync_state"
@@ -232,7 +230,7 @@ def states(conn: sqlite3.Connection) -> dict[str, ConnectorState]:
     live = conn.execute(f"SELECT {RUN_COLUMNS} FROM sync_runs WHERE status='running'").fetchall()
     changes = checkpoints.latest_changes(conn)
     last_runs = {r.connector_id: r for r in map(run_from_row, latest)}
-    active = {r.connector_id: r for r in map(run_from_row, live) if not is_stale(r, None)}
+    active = {r.connector_id: r for r in map(run_from_row, live) if not is_stale(r, lease_timeout)}
     by_id = {row[0]: row for row in saved}
     result: dict[str, ConnectorState] = {}
     for connector_id in dict.fromkeys([*by_id, *last_runs]):

@@ -10,13 +10,14 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.database import STATE, ensure_schema, open_database, transaction, translate_error
 from syncdeck.core.documents import utcnow
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import checkpoints, leases, runs
+from syncdeck.core.state.changes import PolledChanges
 from syncdeck.core.state.records import (
     EMPTY,
     CheckpointChange,
@@ -63,6 +64,13 @@ class StateStore:
                 return operation(self._conn)
             except sqlite3.Error as exc:
                 raise translate_error(exc, self.path, STATE) from exc
+
+    def joins(self, store: object) -> bool:
+        """Never: the state is a file of its own (docs/architecture.md, "Durability order")."""
+        return False
+
+    def changes(self) -> PolledChanges:
+        return PolledChanges(self.path)
 
     @property
     def closed(self) -> bool:
@@ -145,8 +153,12 @@ class StateStore:
         generation: int | None,
         progress: RunCounts,
         quarantine: list[QuarantineEntry],
+        within: Any = None,
     ) -> None:
-        """One transaction after a durable store batch (see runs.commit_batch)."""
+        """One transaction after a durable store batch (see runs.commit_batch); the state
+        is a file of its own, so it never joins the store's transaction (``within``)."""
+        if within is not None:
+            raise ValueError("a SQLite state database cannot join another transaction")
         self._write(
             lambda conn: runs.commit_batch(
                 conn,
@@ -206,5 +218,5 @@ class StateStore:
     def rejected(self, connector_id: str, limit: int = 100) -> list[RejectedRecord]:
         return self._read(lambda conn: runs.rejected(conn, connector_id, limit))
 
-    def states(self) -> dict[str, ConnectorState]:
-        return self._read(runs.states)
+    def states(self, lease_timeout: float | None = None) -> dict[str, ConnectorState]:
+        return self._read(lambda conn: runs.states(conn, lease_timeout))
