@@ -9,7 +9,6 @@ batch never freezes the screen.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -159,7 +158,7 @@ class SearchScreen(ModalScreen[None]):
         )
 
     async def _search(self, generation: int, query: str, filters: dict[str, Any]) -> None:
-        started = time.perf_counter()
+        started = self.clock.monotonic()
 
         def read() -> list[SearchHit]:
             if query.strip():
@@ -173,7 +172,7 @@ class SearchScreen(ModalScreen[None]):
             return
         if generation != self._generation:
             return  # a newer search is on its way
-        took = time.perf_counter() - started
+        took = self.clock.monotonic() - started
         self.words = [w.strip('"*()').lower() for w in query.split() if w.strip('"*()')]
         self._show(hits, query, took)
 
