@@ -95,7 +95,11 @@ def test_idle(snap_compare: Any, make_context: Any, frozen: Any, releases: list[
     assert snap_compare(app, terminal_size=SIZE)
 
 
-def test_mid_sync(snap_compare: Any, make_context: Any, frozen: Any, releases: list[Any]) -> None:
+@pytest.mark.parametrize("size", [SIZE, (200, 50)], ids=["80x24", "200x50"])
+def test_mid_sync(
+    snap_compare: Any, make_context: Any, frozen: Any, releases: list[Any], size: tuple[int, int]
+) -> None:
+    """Below 180 columns the panel sits under the list; at 200x50 beside it."""
     held, release = threading.Event(), threading.Event()
     releases.append(release)
     app = make_app(make_context(three(held, release), types=TYPES), frozen)
@@ -106,7 +110,7 @@ def test_mid_sync(snap_compare: Any, make_context: Any, frozen: Any, releases: l
         await wait_until(pilot, held.is_set)
         await held_mid_sync(app, pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_failed_with_traceback(
@@ -285,20 +289,3 @@ def test_quarantine(snap_compare: Any, make_context: Any, frozen: Any) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
-
-
-def test_large_mid_sync(
-    snap_compare: Any, make_context: Any, frozen: Any, releases: list[Any]
-) -> None:
-    """At 200x50 the list and the panel sit side by side."""
-    held, release = threading.Event(), threading.Event()
-    releases.append(release)
-    app = make_app(make_context(three(held, release), types=TYPES), frozen)
-
-    async def run_before(pilot: Pilot[Any]) -> None:
-        app.select_connector("mail")
-        await pilot.press("s")
-        await wait_until(pilot, held.is_set)
-        await held_mid_sync(app, pilot)
-
-    assert snap_compare(app, terminal_size=(200, 50), run_before=run_before)

@@ -458,20 +458,7 @@ class _Run:
                 raise
             _log_failure(self.connector, f"recording the end of run {self.run_id} failed")
         finally:
-            self.emit(
-                RunFinished(
-                    self.connector_id,
-                    self.run_id,
-                    status,
-                    self.totals(),
-                    self.items_synced,
-                    self.cursor,
-                    time.monotonic() - self.t0,
-                    message,
-                    trace,
-                    self.deletes_held,
-                )
-            )
+            self.report_end(status, message, trace)
         self.finished = True
         if error is not None:
             raise error
@@ -780,6 +767,23 @@ class _Run:
                 )
             )
 
+    def report_end(self, status: RunStatus, message: str | None, trace: str | None = None) -> None:
+        """Tell the listeners how the run ended, with its totals."""
+        self.emit(
+            RunFinished(
+                self.connector_id,
+                self.run_id,
+                status,
+                self.totals(),
+                self.items_synced,
+                self.cursor,
+                time.monotonic() - self.t0,
+                message,
+                trace,
+                self.deletes_held,
+            )
+        )
+
     def close_blocked(self, status: RunStatus, error: str, *, report: bool = False) -> None:
         """This run's thread is blocked in its connector (``own`` acquired by the caller,
         never to be released): store what it holds and close the run row, at exit or by
@@ -800,18 +804,7 @@ class _Run:
             )
         finally:
             if report:
-                self.emit(
-                    RunFinished(
-                        self.connector_id,
-                        self.run_id,
-                        status,
-                        self.totals(),
-                        self.items_synced,
-                        self.cursor,
-                        time.monotonic() - self.t0,
-                        error,
-                    )
-                )
+                self.report_end(status, error)
 
     def _close_iterator(self, iterator: Iterator[Any]) -> None:
         close = getattr(iterator, "close", None)
