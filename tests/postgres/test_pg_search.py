@@ -28,6 +28,7 @@ SNIPPETS = {
     "title-only": ("quarterly", "nothing in here matches but there are many words in this text"),
     "short": ("quarterly", "tiny"),
     "unicode": ("needle", "Ünïcode wörds " * 10 + "needle"),
+    "number-last": ("draft", "the budget [draft] number 0"),
     "twice": ("needle", "needle one two three four five six seven eight nine ten eleven needle"),
 }
 

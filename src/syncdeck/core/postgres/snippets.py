@@ -4,6 +4,10 @@ or after the fragment, the content's own leading or trailing punctuation kept wh
 nothing is, and the opening words of the content when only the title or author matched
 (``ts_headline`` would show just ``MinWords`` of them).
 
+Where the match lies within the first words of a longer content, FTS5 may start its
+window at the content's first word where ``ts_headline`` starts a few words later: the
+marked words are the same, the words around them may differ by a few.
+
 The query in core.postgres.store returns, beside the headline, where its text starts in the
 content and a little of the content around it, so no whole document crosses the wire.
 """
@@ -46,25 +50,29 @@ def framed(headline: str, at: int, before: str, after: str | None, start: str | 
     it, ``after`` up to MARGIN + 1 characters after it, ``start`` the first OPENING + 1
     characters of the content when the headline marks nothing.
 
-    A fragment that reaches the end of the content is widened backwards to SNIPPET_WORDS
-    words, as FTS5 moves its window (``ts_headline`` centres the match and stops short)."""
+    A fragment shorter than SNIPPET_WORDS words is widened as FTS5 places its window:
+    forwards first (``ts_headline`` never ends a fragment on a number), then backwards
+    when it reaches the end of the content (``ts_headline`` centres the match there)."""
     if _OPEN not in headline:
         text = start or ""
         return opening(text[:OPENING], complete=len(text) <= OPENING)
     if at == 0:
         return headline
     after = after or ""
-    at_end = len(after) <= MARGIN and not _has_words(after)
+    whole_after = len(after) <= MARGIN  # ``after`` is all of the content after it
+    wanted = SNIPPET_WORDS - len(_TOKEN.findall(headline.replace(_OPEN, " ").replace(_CLOSE, " ")))
+    if wanted > 0:
+        ahead = [m.end() for m in _TOKEN.finditer(after)][:wanted]
+        if ahead:
+            headline, after = headline + after[: ahead[-1]], after[ahead[-1] :]
+            wanted -= len(ahead)
+    at_end = whole_after and not _has_words(after)
     tail = after if at_end else ELLIPSIS
-    whole = at - 1 <= MARGIN  # ``before`` is all of the content before the fragment
+    whole_before = at - 1 <= MARGIN  # ``before`` is all of the content before it
     words = [m.start() for m in _TOKEN.finditer(before)]
-    if at_end:
-        shown = len(_TOKEN.findall(headline.replace(_OPEN, " ").replace(_CLOSE, " ")))
-        wanted = SNIPPET_WORDS - shown
-        if wanted > 0 and words:
-            if whole and len(words) <= wanted:
-                return before + headline + tail
-            before = before[words[max(0, len(words) - wanted)] :]
-            return ELLIPSIS + before + headline + tail
-    lead = ELLIPSIS if words or not whole else before
+    if at_end and wanted > 0 and words:
+        if whole_before and len(words) <= wanted:
+            return before + headline + tail
+        return ELLIPSIS + before[words[max(0, len(words) - wanted)] :] + headline + tail
+    lead = ELLIPSIS if words or not whole_before else before
     return lead + headline + tail
