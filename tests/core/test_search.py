@@ -1,8 +1,10 @@
 """Searching and reading the knowledge store: filters, highlighted snippets, the newest
-documents without a query, document types and a connector's export."""
+documents without a query, document types and a connector's export - on both backends
+(the ``locations`` fixture: a SQLite file, or a fresh PostgreSQL database)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -13,8 +15,8 @@ DAY = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def filled() -> KnowledgeStore:
-    store = KnowledgeStore()
+def filled(locations: tuple[str, str]) -> Iterator[KnowledgeStore]:
+    store = KnowledgeStore(locations[0])
     pipeline = IngestionPipeline(store)
     docs = []
     for i in range(12):
@@ -30,7 +32,8 @@ def filled() -> KnowledgeStore:
             )
         )
     assert pipeline.ingest(docs) == 12
-    return store
+    yield store
+    store.close()
 
 
 def ids(hits: list) -> list[str]:  # type: ignore[type-arg]
