@@ -150,6 +150,12 @@ def test_history(snap_compare: Any, make_context: Any, frozen: Any, releases: li
             RunStatus.SUCCEEDED,
             RunStatus.FAILED,
         ]
+        # the state records when each run started and ended: fix it for the picture
+        fix_times(
+            context.engine.state_path,
+            "UPDATE sync_runs SET started_at = '2025-01-01T11:50:00+00:00', "
+            "finished_at = '2025-01-01T11:50:00.400000+00:00'",
+        )
         await pilot.press("h")
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await pilot.press("down")  # the failed run, with its traceback
@@ -214,11 +220,16 @@ class Rejecting(BaseConnector):
         yield Checkpoint("4")
 
 
-def stored_at_noon(context: UIContext) -> None:
-    """The store records when it wrote each document: fix it, so the picture is the same."""
-    with sqlite3.connect(context.store.path) as conn:
-        conn.execute("UPDATE documents SET ingested_at = '2025-01-01T11:59:00+00:00'")
+def fix_times(database: Any, update: str) -> None:
+    """Set the times a database recorded (when it wrote, rejected, ran) to fixed ones, so
+    the picture is the same on every run."""
+    with sqlite3.connect(database) as conn:
+        conn.execute(update)
     conn.close()
+
+
+def stored_at_noon(context: UIContext) -> None:
+    fix_times(context.store.path, "UPDATE documents SET ingested_at = '2025-01-01T11:59:00+00:00'")
 
 
 def searchable(make_context: Any) -> UIContext:
@@ -232,8 +243,9 @@ def searchable(make_context: Any) -> UIContext:
 
 
 async def search_for(app: RecordingApp, pilot: Pilot[Any], query: str) -> SearchScreen:
-    await pilot.press("a")
-    for cid in ("notes", "mail"):
+    for cid in ("notes", "mail"):  # one after the other: equal ranks list in stored order
+        app.select_connector(cid)
+        await pilot.press("s")
         await wait_until(pilot, lambda cid=cid: polled(app, cid))
     app.clear_notifications()
     stored_at_noon(app.context)  # type: ignore[arg-type]
@@ -244,7 +256,8 @@ async def search_for(app: RecordingApp, pilot: Pilot[Any], query: str) -> Search
     seen = screen.searches
     await pilot.press(*query)
     await wait_until(pilot, lambda: screen.searches > seen and bool(screen.hits))
-    await pilot.pause(0.1)
+    preview = screen.query_one("#search-preview-text")
+    await wait_until(pilot, lambda: screen.hits[0].title in str(preview.render()))
     return screen
 
 
@@ -281,9 +294,10 @@ def test_quarantine(snap_compare: Any, make_context: Any, frozen: Any) -> None:
         await wait_until(pilot, lambda: polled(app, "rows"))
         app.clear_notifications()
         # the state records when it rejected each document: fix it for the picture
-        with sqlite3.connect(context.engine.state_path) as conn:
-            conn.execute("UPDATE rejected_documents SET rejected_at = '2025-01-01T11:58:00+00:00'")
-        conn.close()
+        fix_times(
+            context.engine.state_path,
+            "UPDATE rejected_documents SET rejected_at = '2025-01-01T11:58:00+00:00'",
+        )
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, QuarantineScreen))
         await pilot.pause(0.2)

@@ -539,7 +539,7 @@ class KnowledgeStore:
             f"snippet(documents_fts, 1, '{_OPEN}', '{_CLOSE}', '…', {SNIPPET_WORDS}), "
             "bm25(documents_fts, 10.0, 1.0, 2.0) AS score, d.timestamp, d.author, d.doc_type "
             "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
-            f"WHERE documents_fts MATCH ?{where.sql} ORDER BY score LIMIT ?"
+            f"WHERE documents_fts MATCH ?{where.sql} ORDER BY score, d.id LIMIT ?"
         )
         with self._lock:
             self._ensure_open()
