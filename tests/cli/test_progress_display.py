@@ -10,7 +10,7 @@ from syncdeck.app.live import LiveRuns
 from syncdeck.cli.progress import Display, LiveDisplay
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.documents import Progress
-from syncdeck.core.events import RunProgress, RunStarted
+from syncdeck.core.events import RunFinished, RunProgress, RunStarted, RunStatus
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -71,3 +71,16 @@ def test_the_live_line_shows_a_stall_in_place_of_the_hint() -> None:
     feed(display, live, report(1, 9.0, held=1, waiting=8.0, in_connector=True))
     line = display._line(live.view("mail"), 200)  # type: ignore[arg-type]
     assert "waiting on the connector for 8s (1 document read, not yet stored)" in line
+
+
+def test_a_finished_run_shows_no_stale_hint() -> None:
+    """The last hint came before the end: a run that succeeded has read everything, so the
+    final line must not say 83% of it."""
+    live, out = LiveRuns(lambda: 0.0), io.StringIO()
+    display = LiveDisplay(["mail"], live, str, out)
+    feed(display, live, RunStarted("mail", 7, T0, None, None, 0), report(83, 5.0))
+    assert "83%" in display._line(live.view("mail"), 200)  # type: ignore[arg-type]
+    done = RunFinished("mail", 7, RunStatus.SUCCEEDED, RunCounts(documents=100), 100, "x", 6.0)
+    feed(display, live, done)
+    line = display._line(live.view("mail"), 200)  # type: ignore[arg-type]
+    assert "succeeded" in line and "%" not in line

@@ -104,9 +104,10 @@ def amount(value: float, unit: str) -> str:
 
 def progress_text(view: LiveRun) -> str | None:
     """``42% · 84,000 of 200,000 documents · 1m 10s left``, or ``3,120 files`` while the
-    total is unknown; None when the connector gives no hint."""
+    total is unknown; None when the connector gives no hint, or once the run has ended (its
+    last hint is then out of date: a run that succeeded read everything)."""
     progress = view.progress
-    if progress is None:
+    if progress is None or not view.running:
         return None
     unit = progress.unit
     if progress.total is None or progress.share is None:
