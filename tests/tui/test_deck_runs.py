@@ -4,6 +4,7 @@ quitting on a signal."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +202,36 @@ async def test_a_misconfigured_connector_is_invalid_from_the_start(
             assert cell(app, "typo", "status") == "⊗ invalid"
         assert context.engine.runs("nopath") == [] and context.engine.runs("typo") == []
         assert context.store.count("notes") == 3
+
+
+async def test_keys_pressed_before_the_configuration_check_still_skip_the_invalid(
+    broken_config: Path, tmp_path: Path
+) -> None:
+    """``a`` and ``s`` as the very first keys, while the configuration check (which builds
+    every connector, slow for some) has not finished: they wait for it."""
+    with open_context(broken_config, tmp_path / "data") as context:
+        check = context.problem
+
+        def slow_check(cid: str) -> str | None:
+            time.sleep(0.3)
+            return check(cid)
+
+        context.problem = slow_check  # type: ignore[method-assign]
+        app = RecordingApp(context)
+        async with app.run_test() as pilot:
+            await pilot.press("a")
+            await wait_until(pilot, lambda: status(app, "notes") is DisplayStatus.SUCCEEDED)
+            assert app.said("Started 1 sync; 2 misconfigured connectors skipped (nopath, typo).")
+            assert not app.said("could not start")
+            assert cell(app, "typo", "status") == "⊗ invalid"
+            assert cell(app, "nopath", "status") == "⊗ invalid"
+        assert context.engine.runs("nopath") == [] and context.engine.runs("typo") == []
+
+        app = RecordingApp(context)
+        context._problems.clear()  # checked again by the new app, slowly
+        async with app.run_test() as pilot:
+            await pilot.press("down", "s")  # nopath
+            await wait_until(pilot, lambda: app.said("nopath is misconfigured: "))
+            assert not app.said("could not start")
+            assert cell(app, "nopath", "status") == "⊗ invalid"
+        assert context.engine.runs("nopath") == []
