@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from support.connectors import Endless
+from textual import events
 from textual.widgets import Input, Static
 
 from syncdeck.app.context import open_context
@@ -235,3 +236,43 @@ async def test_keys_pressed_before_the_configuration_check_still_skip_the_invali
             assert not app.said("could not start")
             assert cell(app, "nopath", "status") == "⊗ invalid"
         assert context.engine.runs("nopath") == []
+
+
+# -- 10. keys typed in one burst ---------------------------------------------------------
+
+
+CHARACTERS = {"slash": "/", "space": " "}
+
+
+async def burst(pilot: Any, *keys: str) -> None:
+    """Keys as a terminal delivers a burst: every event queued before any is handled
+    (``pilot.press`` waits for the app to go idle after each key)."""
+    app = pilot.app
+    for key in keys:
+        char = CHARACTERS.get(key, key if len(key) == 1 else None)
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    await pilot.pause()
+
+
+async def test_keys_in_one_burst_act_on_the_row_they_follow(make_context: Any) -> None:
+    context = make_context(
+        {cid: (lambda cid=cid: Counted(cid)) for cid in ("alpha", "beta", "gamma")}
+    )
+    app = RecordingApp(context)
+    async with app.run_test() as pilot:
+        await pilot.press("down", "s")
+        await wait_until(pilot, lambda: status(app, "beta") is DisplayStatus.SUCCEEDED)
+        await burst(pilot, "down", "s", "up", "up", "s")
+        await wait_until(pilot, lambda: status(app, "gamma") is DisplayStatus.SUCCEEDED)
+        await wait_until(pilot, lambda: status(app, "alpha") is DisplayStatus.SUCCEEDED)
+        assert app.selected == "alpha"
+        assert [len(context.engine.runs(cid)) for cid in ("alpha", "beta", "gamma")] == [1, 1, 1]
+        await burst(pilot, "slash", *"gam")
+        assert app.filter_input.value == "gam"
+        assert app.table.shown_ids == ["gamma"]
+        notes = len(app.notes)
+        await burst(pilot, "slash", "a")  # in the filter, / is text, as any key
+        assert app.filter_input.value == "gam/a"
+        assert app.supervisor.running == [] and len(app.notes) == notes  # no sync all
