@@ -4,16 +4,22 @@ quitting on a signal."""
 
 from __future__ import annotations
 
+import re
+import threading
 import time
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.connectors import Endless
+from support.connectors import Endless, Held, make_doc
 from textual import events
 from textual.widgets import Input, Static
 
+from syncdeck import BaseConnector, Checkpoint, Document, Progress
 from syncdeck.app.context import open_context
+from syncdeck.app.supervisor import THREAD_PREFIX
 from syncdeck.cli.status import state_label
 from syncdeck.core.events import RunStatus
 from syncdeck.tui import formatting as fmt
@@ -22,7 +28,7 @@ from syncdeck.tui.screens.edit_cursor import EditCursorScreen
 from syncdeck.tui.status import DisplayStatus
 from syncdeck.tui.widgets.connector_table import ConnectorTable
 
-from .support import RecordingApp, wait_until
+from .support import RecordingApp, wait_for_event, wait_until
 from .tui_connectors import Counted
 
 
@@ -276,3 +282,225 @@ async def test_keys_in_one_burst_act_on_the_row_they_follow(make_context: Any) -
         await burst(pilot, "slash", "a")  # in the filter, / is text, as any key
         assert app.filter_input.value == "gam/a"
         assert app.supervisor.running == [] and len(app.notes) == notes  # no sync all
+
+
+# -- 3. stalls -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def quick_waiting(monkeypatch: pytest.MonkeyPatch) -> float:
+    """A connector silent for 0.5 s (not 5 s) is shown as waiting on it."""
+    from syncdeck.app import wording
+    from syncdeck.tui import overview
+
+    monkeypatch.setattr(wording, "WAITING_AFTER", 0.5)
+    monkeypatch.setattr(overview, "WAITING_AFTER", 0.5)
+    return 0.5
+
+
+async def test_a_stalled_connector_shows_waiting_and_what_it_holds(
+    make_context: Any, releases: list[threading.Event], quick_waiting: float
+) -> None:
+    held, release = threading.Event(), threading.Event()
+    releases.append(release)
+    context = make_context(
+        {"slow": lambda: Held("slow", held, release, before=3, after=2, every=100)},
+        batch_size=100,
+    )
+    context.engine.progress_interval = 0.1
+    app = RecordingApp(context)
+    async with app.run_test() as pilot:
+        await pilot.press("s")
+        await wait_for_event(pilot, held)
+        # the first documents show as soon as they are read, long before a batch is full
+        await wait_until(pilot, lambda: "documents 3" in summary(app, "slow"), timeout=1)
+        assert "held 3" in summary(app, "slow")
+        assert context.store.count("slow") == 0  # nothing committed yet
+        assert cell(app, "slow", "status") == "▶ running"
+
+        waiting = re.compile(
+            r"▷ waiting on the connector for (\d+)s \(3 documents read, not yet stored\)"
+        )
+        await wait_until(pilot, lambda: waiting.search(summary(app, "slow")) is not None)
+        assert cell(app, "slow", "status") == "▷ waiting"
+        match = waiting.search(summary(app, "slow"))
+        assert match is not None and int(match.group(1)) >= 1
+        await wait_until(  # the count goes on
+            pilot,
+            lambda: int(waiting.search(summary(app, "slow")).group(1)) >= 2,  # type: ignore[union-attr]
+        )
+
+        release.set()
+        await wait_until(pilot, lambda: status(app, "slow") is DisplayStatus.SUCCEEDED)
+        await wait_until(pilot, lambda: "documents 5" in summary(app, "slow"))
+        assert "waiting on the connector" not in summary(app, "slow")
+        assert "held" not in summary(app, "slow")
+    assert context.store.count("slow") == 5
+
+
+# -- 4. force-stop ---------------------------------------------------------------------------
+
+
+def stuck_context(
+    make_context: Any, releases: list[threading.Event], lingering: set[str]
+) -> tuple[Any, Any]:
+    """``stuck`` reads 12 documents then blocks in its own code for good; ``next`` waits
+    for its slot (one sync at a time)."""
+    lingering.add(f"{THREAD_PREFIX}stuck")  # abandoned: its thread never resumes
+    held, never = threading.Event(), threading.Event()
+    releases.append(never)  # set at teardown only
+    context = make_context(
+        {
+            "stuck": lambda: Held("stuck", held, never, before=12, after=5, every=4),
+            "next": lambda: Counted("next", total=5, every=5),
+        },
+        max_concurrent=1,
+    )
+    context.engine.progress_interval = 0.1
+    return context, held
+
+
+async def cancel_past_the_grace(pilot: Any, app: RecordingApp, frozen: Any) -> None:
+    from syncdeck.app.wording import ABANDON_AFTER
+
+    await pilot.press("c")
+    await wait_until(pilot, lambda: cell(app, "stuck", "status") == "◻ cancelling")
+    assert DisplayStatus.CANCELLING.symbol != DisplayStatus.CANCELLED.symbol
+    await pilot.press("c")  # too soon: it says when it may be forced
+    assert app.said("press c again after 10s to abandon the run")
+    assert not isinstance(app.screen, ConfirmScreen)
+    frozen.ticks += ABANDON_AFTER + 1
+    await wait_until(
+        pilot,
+        lambda: (
+            "cancel asked 11s ago and the connector has not returned: press c again "
+            "to abandon the run" in summary(app, "stuck")
+        ),
+    )
+
+
+async def test_force_stop_stores_what_it_held_and_frees_the_queue(
+    make_context: Any, releases: list[threading.Event], lingering: set[str], frozen: Any
+) -> None:
+    context, held = stuck_context(make_context, releases, lingering)
+    app = RecordingApp(context, clock=frozen)
+    async with app.run_test() as pilot:
+        await pilot.press("s")
+        await wait_for_event(pilot, held)
+        await wait_until(pilot, lambda: "held 12" in summary(app, "stuck"))
+        app.select_connector("next")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: cell(app, "next", "status") == "… queued")
+        app.select_connector("stuck")
+
+        await cancel_past_the_grace(pilot, app, frozen)
+        assert cell(app, "next", "status") == "… queued"  # the cancel alone frees nothing
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        body = str(app.screen.query_one(".dialog-body", Static).content)
+        assert "Abandon the run of stuck?" in str(app.screen.query_one(".dialog-title").content)
+        assert "stores and checkpoints the 12 documents it read" in body
+        await pilot.click("#confirm")
+
+        await wait_until(pilot, lambda: status(app, "stuck") is DisplayStatus.ABANDONED)
+        assert cell(app, "stuck", "status") == "! abandoned"
+        assert app.said("stuck: the run was abandoned; what it had read is stored", "warning")
+        await wait_until(pilot, lambda: status(app, "next") is DisplayStatus.SUCCEEDED)
+        await wait_until(pilot, lambda: cell(app, "stuck", "items") == "12")
+        assert "run abandoned by hand" in app.panel("stuck").log_text
+
+    (run,) = context.engine.runs("stuck")
+    assert run.status is RunStatus.ABANDONED
+    assert context.store.count("stuck") == 12
+    checkpoint = context.engine.get_checkpoint("stuck")
+    assert checkpoint is not None and checkpoint["cursor"] == "12"
+    assert checkpoint["items_synced"] == 12
+    assert context.engine.states()["stuck"].active is None  # the lease is free
+    assert context.store.count("next") == 5
+
+
+async def test_force_stop_from_the_palette_asks_first(
+    make_context: Any, releases: list[threading.Event], lingering: set[str], frozen: Any
+) -> None:
+    from textual.command import CommandList
+
+    context, held = stuck_context(make_context, releases, lingering)
+    app = RecordingApp(context, clock=frozen)
+    async with app.run_test() as pilot:
+        await pilot.press("s")
+        await wait_for_event(pilot, held)
+        await cancel_past_the_grace(pilot, app, frozen)
+
+        async def palette_force_stop() -> None:
+            await pilot.press("ctrl+p", *"force")
+            commands = app.screen.query_one(CommandList)
+            await wait_until(
+                pilot,
+                lambda: (
+                    commands.option_count > 0
+                    and "Force-stop run" in str(commands.get_option_at_index(0).prompt)
+                ),
+                what="Force-stop run listed first",
+            )
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+
+        await palette_force_stop()
+        await pilot.press("escape")  # declined: it keeps cancelling
+        await pilot.pause(0.3)
+        assert cell(app, "stuck", "status") == "◻ cancelling"
+        assert context.engine.states()["stuck"].active is not None
+
+        await palette_force_stop()
+        await pilot.click("#confirm")
+        await wait_until(pilot, lambda: status(app, "stuck") is DisplayStatus.ABANDONED)
+    (run,) = context.engine.runs("stuck")
+    assert run.status is RunStatus.ABANDONED and context.store.count("stuck") == 12
+    assert context.engine.states()["stuck"].active is None
+
+
+# -- 5. progress and ETA ---------------------------------------------------------------------
+
+
+class Measured(BaseConnector):
+    """``total`` files with a Progress hint after each; the first ``hold`` at ``delay``
+    seconds each, then it waits for ``release``."""
+
+    def __init__(
+        self, held: threading.Event, release: threading.Event, *, total: int = 100
+    ) -> None:
+        self.connector_id = "files"
+        self.held, self.release = held, release
+        self.total = total
+
+    def sync(
+        self, *, since: datetime | None, cursor: str | None
+    ) -> Iterator[Document | Checkpoint | Progress]:
+        for n in range(1, self.total + 1):
+            if n == self.total // 2 + 1:
+                self.held.set()
+                self.release.wait(30)
+            elif n <= self.total // 2:
+                time.sleep(0.015)  # 0.75 s for the first half: a rate to measure
+            yield make_doc(self.connector_id, n)
+            yield Progress(n, self.total, "files")
+        yield Checkpoint(str(self.total))
+
+
+async def test_progress_hints_show_a_bar_and_an_estimate(
+    make_context: Any, releases: list[threading.Event]
+) -> None:
+    held, release = threading.Event(), threading.Event()
+    releases.append(release)
+    context = make_context({"files": lambda: Measured(held, release)})
+    context.engine.progress_interval = 0.05
+    app = RecordingApp(context)
+    async with app.run_test() as pilot:
+        await pilot.press("s")
+        await wait_for_event(pilot, held)
+        shown = re.compile(r"█{10}░{10} 50% · 50 of 100 files · (<1s|\d+s) left")
+        await wait_until(pilot, lambda: shown.search(summary(app, "files")) is not None)
+        release.set()
+        await wait_until(pilot, lambda: status(app, "files") is DisplayStatus.SUCCEEDED)
+        assert "files ·" not in summary(app, "files") and "█" not in summary(app, "files")
+    assert context.store.count("files") == 100
