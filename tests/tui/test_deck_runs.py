@@ -4,7 +4,14 @@ quitting on a signal."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
 import re
+import signal
+import struct
+import sys
+import termios
 import threading
 import time
 from collections.abc import Iterator
@@ -504,3 +511,113 @@ async def test_progress_hints_show_a_bar_and_an_estimate(
         await wait_until(pilot, lambda: status(app, "files") is DisplayStatus.SUCCEEDED)
         assert "files ·" not in summary(app, "files") and "█" not in summary(app, "files")
     assert context.store.count("files") == 100
+
+
+# -- 12. a quit signal in a real terminal ------------------------------------------------------
+
+LEAVE_ALTERNATE_SCREEN = b"\x1b[?1049l"
+
+
+class Terminal:
+    """``syncdeck`` in a pseudo-terminal of 120x32; everything it writes is kept."""
+
+    def __init__(self, argv: list[str]) -> None:
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "32"}
+        env.pop("TEXTUAL", None)
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: size its terminal, become syncdeck
+            try:
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 120, 0, 0))
+                os.execve(sys.executable, [sys.executable, *argv], env)
+            finally:
+                os._exit(127)
+        self.code: int | None = None
+        self.output = bytearray()
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:  # the child closed the terminal
+                return
+            if not chunk:
+                return
+            with self._lock:
+                self.output += chunk
+
+    def written(self) -> bytes:
+        with self._lock:
+            return bytes(self.output)
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code, or None if still running after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while self.code is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.code = os.waitstatus_to_exitcode(status)
+                self._reader.join(2)
+                os.close(self.fd)
+            elif time.monotonic() >= deadline:
+                break
+            else:
+                time.sleep(0.05)
+        return self.code
+
+    def kill(self) -> None:
+        if self.wait(0) is None:
+            os.kill(self.pid, signal.SIGKILL)
+            self.wait(5)
+
+
+def until(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_quit_signal_cancels_checkpoints_and_restores_the_terminal(
+    tmp_path: Path, signum: int
+) -> None:
+    config = tmp_path / "syncdeck.toml"
+    config.write_text(
+        '[connectors.slow]\ntype = "demo"\ncount = 100000\ndelay = 0.002\ncheckpoint_every = 10\n'
+    )
+    data = tmp_path / "data"
+    term = Terminal(["-m", "syncdeck.cli.main", "--config", str(config), "--data-dir", str(data)])
+    try:
+        until(lambda: b"idle" in term.written(), 20, "the app to paint its list")
+        term.type(b"s")
+        with open_context(config, data) as context:
+
+            def syncing() -> bool:
+                state = context.engine.states().get("slow")
+                return state is not None and state.active is not None and state.items_synced > 0
+
+            until(syncing, 20, "a checkpoint of the running sync")
+            painted = len(term.written())
+            os.kill(term.pid, signum)
+            code = term.wait(15)
+            assert code == 128 + signum, term.written()[-2000:]
+            assert LEAVE_ALTERNATE_SCREEN in term.written()[painted:]
+
+            (run,) = context.engine.runs("slow")
+            assert run.status is RunStatus.CANCELLED
+            assert context.engine.states()["slow"].active is None
+            checkpoint = context.engine.get_checkpoint("slow")
+            assert checkpoint is not None and checkpoint["cursor"] is not None
+            # what the run read is stored, all of it counted in the checkpoint
+            assert checkpoint["items_synced"] == context.store.count("slow") == run.items_synced
+            assert checkpoint["items_synced"] >= int(checkpoint["cursor"]) > 0
+    finally:
+        term.kill()

@@ -226,7 +226,7 @@ class SyncdeckApp(App[int]):
         if first:
             self.run_worker(self.action_quit(), name="quit-signal", group="quit-signal")
         else:
-            self.exit(128 + signum)
+            self._leave(128 + signum)
 
     # -- the main screen's widgets, found there even while a dialog is the active screen --
 
@@ -976,11 +976,11 @@ class SyncdeckApp(App[int]):
         its connector cannot keep the process alive.
         """
         if self.quitting:
-            self.exit(self._exit_code)
+            self._leave(self._exit_code)
             return
         running = self.supervisor.cancel_all()
         if not running:
-            self.exit(self._exit_code)
+            self._leave(self._exit_code)
             return
         self.quitting = True
         self._say(
@@ -994,7 +994,12 @@ class SyncdeckApp(App[int]):
         deadline = loop.time() + self.quit_grace
         while loop.time() < deadline and self.supervisor.busy:
             await asyncio.sleep(0.02)
-        self.exit(self._exit_code)
+        self._leave(self._exit_code)
+
+    def _leave(self, code: int) -> None:
+        """Exit with ``code`` as the process's exit status (``App.exit``'s first argument
+        is only the app's result)."""
+        self.exit(code, return_code=code)
 
     @property
     def _exit_code(self) -> int:
