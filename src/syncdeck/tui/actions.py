@@ -19,6 +19,9 @@ class MainAction:
     title: str = ""  # in the command palette; empty keeps it out of the palette
     help: str = ""  # in the help screen and the palette; empty keeps it out of both
     key_display: str | None = None  # how help shows the key, when not as the footer does
+    # handled before the focused widget sees the key: what it does moves the focus, so the
+    # keys typed after it in one burst go where it moved it
+    priority: bool = False
 
     def binding(self) -> Binding:
         return Binding(
@@ -27,6 +30,7 @@ class MainAction:
             self.label,
             show=bool(self.label),
             key_display=self.key_display,
+            priority=self.priority,
         )
 
     def key_shown(self, app: App[Any]) -> str:
@@ -93,7 +97,7 @@ MAIN_ACTIONS: tuple[MainAction, ...] = (
     ),
     MainAction(
         "slash", "filter", "", "Filter connectors", "filter the list (Escape clears)",
-        key_display="/",
+        key_display="/", priority=True,
     ),
     MainAction("escape", "clear_filter"),
     MainAction(

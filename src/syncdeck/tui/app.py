@@ -226,7 +226,7 @@ class SyncdeckApp(App[int]):
         if first:
             self.run_worker(self.action_quit(), name="quit-signal", group="quit-signal")
         else:
-            self.exit(128 + signum)
+            self._leave(128 + signum)
 
     # -- the main screen's widgets, found there even while a dialog is the active screen --
 
@@ -422,8 +422,22 @@ class SyncdeckApp(App[int]):
 
     def sync_selected(self) -> None:
         cid = self._target()
-        if cid is not None:
+        if cid is not None and not self._after_check(partial(self.sync_connector, cid)):
             self.sync_connector(cid)
+
+    def _after_check(self, then: Callable[[], object]) -> bool:
+        """True while the configuration check runs: ``then`` runs once it is done, so
+        that a key pressed at start refuses a misconfigured connector as later ones do
+        (rather than starting it, to fail without a run)."""
+        if self.configuration_checked.is_set():
+            return False
+
+        async def wait() -> None:
+            await self.configuration_checked.wait()
+            then()
+
+        self.run_worker(wait(), name="after the configuration check", group="config-wait")
+        return True
 
     def sync_connector(
         self, connector_id: str, *, quiet: bool = False, apply_deletes: bool = False
@@ -479,6 +493,8 @@ class SyncdeckApp(App[int]):
     def sync_all(self) -> None:
         if not self.specs:
             self._say("No connectors are configured.", "warning")
+            return
+        if self._after_check(self.sync_all):
             return
         started = queued = 0
         invalid = [cid for cid in self.specs if self.problems.get(cid)]
@@ -960,11 +976,11 @@ class SyncdeckApp(App[int]):
         its connector cannot keep the process alive.
         """
         if self.quitting:
-            self.exit(self._exit_code)
+            self._leave(self._exit_code)
             return
         running = self.supervisor.cancel_all()
         if not running:
-            self.exit(self._exit_code)
+            self._leave(self._exit_code)
             return
         self.quitting = True
         self._say(
@@ -978,7 +994,12 @@ class SyncdeckApp(App[int]):
         deadline = loop.time() + self.quit_grace
         while loop.time() < deadline and self.supervisor.busy:
             await asyncio.sleep(0.02)
-        self.exit(self._exit_code)
+        self._leave(self._exit_code)
+
+    def _leave(self, code: int) -> None:
+        """Exit with ``code`` as the process's exit status (``App.exit``'s first argument
+        is only the app's result)."""
+        self.exit(code, return_code=code)
 
     @property
     def _exit_code(self) -> int:

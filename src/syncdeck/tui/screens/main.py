@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, Static
+from textual.widgets import ContentSwitcher, Footer, Header, Input, Static
 
 from syncdeck.app.config import ConnectorSpec
 from syncdeck.tui.actions import main_bindings
@@ -107,7 +107,9 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Covered by a dialog, the screen's keys are off, and its footer (still seen
-        under the dialog) shows only the app's."""
+        under the dialog) shows only the app's. ``/`` typed into the filter is text."""
+        if action == "filter" and isinstance(self.focused, Input):
+            return False
         return self.is_active
 
     # -- for the command palette ----------------------------------------------------------
