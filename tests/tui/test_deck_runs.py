@@ -289,6 +289,12 @@ async def test_keys_in_one_burst_act_on_the_row_they_follow(make_context: Any) -
         await burst(pilot, "slash", "a")  # in the filter, / is text, as any key
         assert app.filter_input.value == "gam/a"
         assert app.supervisor.running == [] and len(app.notes) == notes  # no sync all
+        app.filter_input.value = "gam"
+        await pilot.pause()
+        await burst(pilot, "enter", "s")  # Enter in the filter, then s: on the list
+        await wait_until(pilot, lambda: len(context.engine.runs("gamma")) == 2)
+        assert app.filter_input.value == "gam" and app.table.shown_ids == ["gamma"]
+        assert app.focused is app.table
 
 
 # -- 3. stalls -----------------------------------------------------------------------------

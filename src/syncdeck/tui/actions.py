@@ -100,6 +100,9 @@ MAIN_ACTIONS: tuple[MainAction, ...] = (
         key_display="/", priority=True,
     ),
     MainAction("escape", "clear_filter"),
+    # Enter in the filter applies it and gives the list the focus before the next key of
+    # the same burst is delivered (the filter itself would only post a message)
+    MainAction("enter", "filter_done", priority=True),
     MainAction(
         "ctrl+p", "app.command_palette", "", "", "command palette: every action by name",
         key_display="ctrl+p",

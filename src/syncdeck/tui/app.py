@@ -406,11 +406,11 @@ class SyncdeckApp(App[int]):
     def _filter_changed(self, event: FilterInput.Changed) -> None:
         self._set_filter(event.value)
 
-    @on(FilterInput.Submitted, "#filter")
-    def _filter_submitted(self, event: FilterInput.Submitted) -> None:
-        if not event.value:
+    def filter_done(self) -> None:
+        """Enter in the filter: keep it applied (hidden when empty), back to the list."""
+        if not self.filter_input.value:
             self.filter_input.display = False
-        self.table.focus()
+        self.main_screen.set_focus(self.table)
 
     @on(FilterInput.Cleared)
     def _filter_cleared(self) -> None:

@@ -45,6 +45,7 @@ class MainHost(Protocol):
     def forget_selected(self) -> None: ...
     def show_help(self) -> None: ...
     def open_filter(self) -> None: ...
+    def filter_done(self) -> None: ...
     def clear_filter(self) -> None: ...
     def sync_connector(self, connector_id: str) -> Any: ...
     def select_connector(self, connector_id: str) -> None: ...
@@ -110,6 +111,8 @@ class MainScreen(Screen[None]):
         under the dialog) shows only the app's. ``/`` typed into the filter is text."""
         if action == "filter" and isinstance(self.focused, Input):
             return False
+        if action == "filter_done":
+            return self.is_active and isinstance(self.focused, FilterInput)
         return self.is_active
 
     # -- for the command palette ----------------------------------------------------------
@@ -155,6 +158,9 @@ class MainScreen(Screen[None]):
 
     def action_clear_filter(self) -> None:
         self.host.clear_filter()
+
+    def action_filter_done(self) -> None:
+        self.host.filter_done()
 
     def action_help(self) -> None:
         self.host.show_help()
