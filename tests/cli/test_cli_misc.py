@@ -94,3 +94,24 @@ def test_status_imports_neither_textual_nor_connectors(workspace: Workspace) -> 
         timeout=60,
     )
     assert result.stdout.splitlines()[-1] == "EXIT 0 HEAVY []", result.stderr
+
+
+def test_python_dash_m_runs_the_command(workspace: Workspace) -> None:
+    """``python -m syncdeck`` is the command, exit code included."""
+    args = ["--config", str(workspace.config), "--data-dir", str(workspace.data)]
+    ok = subprocess.run(
+        [sys.executable, "-m", "syncdeck", "status", *args],
+        capture_output=True,
+        text=True,
+        env=workspace.env,
+        timeout=60,
+    )
+    assert ok.returncode == 0 and "config:" in ok.stdout, ok.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "syncdeck", "history", "no-such-connector", *args],
+        capture_output=True,
+        text=True,
+        env=workspace.env,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and "no-such-connector" in missing.stderr
