@@ -25,6 +25,9 @@ from textual.widgets import DataTable, Input, OptionList, Select, Sparkline, Sta
 
 from syncdeck import BaseConnector, Checkpoint, Document, ListingComplete
 from syncdeck.app.paths import STATE_DB_NAME
+from syncdeck.core.events import DocumentRejected, RunStarted
+from syncdeck.tui.clock import FrozenClock
+from syncdeck.tui.run_log import REJECTIONS_SHOWN, RunLog
 from syncdeck.tui.screens.confirm import ConfirmScreen
 from syncdeck.tui.screens.document import DocumentScreen
 from syncdeck.tui.screens.edit_cursor import EditCursorScreen
@@ -34,7 +37,7 @@ from syncdeck.tui.screens.quarantine import QuarantineScreen
 from syncdeck.tui.screens.search import SearchScreen
 from syncdeck.tui.status import DisplayStatus
 
-from .support import RecordingApp, UIContext, wait_until
+from .support import RecordingApp, UIContext, open_inspect, wait_until
 from .tui_connectors import Counted
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -628,6 +631,13 @@ async def test_one_of_a_thing_is_said_in_the_singular(make_context: Any) -> None
         await pilot.press("s")
         await wait_until(pilot, lambda: app.said("one synced: 1 document written."))
         await wait_until(pilot, lambda: not app.supervisor.busy)  # its slot is free
+        log = app.panel("one").log_text
+        assert "batch 1: 1 doc (1 new)" in log
+        assert "run 1 succeeded: 1 doc, 1 written, 0 rejected" in log
+        screen = await open_inspect(pilot)
+        notes = str(screen.query_one("#inspect-notes-text").render())
+        assert "0 documents, 1 checkpoint · the connector ended" in notes  # after its cursor
+        await pilot.press("escape")
         await pilot.press("down", "s")
         await wait_until(pilot, lambda: app.overviews["gone"].status is DisplayStatus.SUCCEEDED)
         await wait_until(pilot, lambda: not app.supervisor.busy)  # its slot is free again
@@ -643,6 +653,11 @@ async def test_one_of_a_thing_is_said_in_the_singular(make_context: Any) -> None
         assert "Apply 1 deletion to gone?" in asked
         assert "would have deleted 1 stored document that" in asked
         assert "all of its 1 document)" in asked
+        await pilot.press("escape")
+        await pilot.press("h")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        detail = str(app.screen.query_one("#history-detail-text").render())
+        assert "⊘ 1 deletion held back by the deletion guard" in detail
         await pilot.press("escape")
         await pilot.press("f")
         await wait_until(pilot, lambda: isinstance(app.screen, SearchScreen))
@@ -706,3 +721,11 @@ async def test_search_at_80_columns_forgives_syntax_and_says_what_is_wrong(
         assert "The quarterly budget review" in str(app.screen.query_one("#document-text").render())
         await pilot.press("escape", "escape")
         assert app.screen is app.main_screen
+
+
+def test_the_log_says_one_more_rejected_document_in_the_singular() -> None:
+    log = RunLog(FrozenClock())
+    log.record(RunStarted("bad", 1, T0, None, None, 0))
+    for item in range(1, REJECTIONS_SHOWN + 2):
+        log.record(DocumentRejected("bad", 1, item, None, "doc_id must not be empty", item))
+    assert log.drain()["bad"].lines[-1].text == "... and 1 more rejected document"
