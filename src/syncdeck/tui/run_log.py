@@ -102,7 +102,7 @@ class RunLog:
                 parts = [f"{count:,} {label}" for label, count in outcomes(batch) if count]
                 self._add(
                     cid,
-                    f"batch {event.number}: {event.size:,} docs "
+                    f"batch {event.number}: {plural(event.size, 'doc')} "
                     f"({', '.join(parts or ['none stored'])}) · "
                     f"cursor {self._cursor(event.cursor, 24)} · total {event.items_synced:,}",
                     "warning" if batch.rejected or batch.deleted else "info",
@@ -121,7 +121,7 @@ class RunLog:
     def _finished(self, cid: str, event: RunFinished) -> None:
         deleted = f", {event.deleted:,} deleted" if event.deleted else ""
         summary = (
-            f"{event.documents:,} docs, {event.written:,} written{deleted}, "
+            f"{plural(event.documents, 'doc')}, {event.written:,} written{deleted}, "
             f"{event.rejected:,} rejected · total {event.items_synced:,}"
         )
         run = self._run(event.run_id)
@@ -181,7 +181,7 @@ class RunLog:
             if run.status is RunStatus.RUNNING:
                 self._add(cid, f"{self._run(run.run_id)} is running in another process{where}")
             elif seen is not None or run.status is RunStatus.FAILED:
-                summary = f"{run.totals.documents:,} docs, {run.totals.written:,} written"
+                summary = f"{plural(run.totals.documents, 'doc')}, {run.totals.written:,} written"
                 text = f"{self._run(run.run_id)}{where} {run.status.value}: {summary}"
                 if run.error:
                     text += f" · {run.error}"
@@ -204,7 +204,7 @@ class RunLog:
                 lines.append(
                     LogLine(
                         self._clock.now(),
-                        f"... and {queued.rejections_unlogged:,} more rejected documents",
+                        f"... and {plural(queued.rejections_unlogged, 'more rejected document')}",
                         "warning",
                     )
                 )

@@ -17,6 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from syncdeck.app.wording import plural
 from syncdeck.tui.clock import Clock
 from syncdeck.tui.widgets.palette import role_style
 
@@ -69,7 +70,7 @@ def document_text(
     text.append_text(body)
     if cut:
         more = len(content) - (limit or 0)
-        text.append(f"\n… {more:,} more characters: Enter opens it all", muted)
+        text.append(f"\n… {plural(more, 'more character')}: Enter opens it all", muted)
     return text
 
 

@@ -16,6 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
+from syncdeck.app.wording import plural
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import RunRecord
 from syncdeck.tui import formatting as fmt
@@ -129,8 +130,8 @@ class HistoryScreen(ModalScreen[None]):
         if run.deletes_held:
             text.append("\n")
             text.append(
-                f"{DisplayStatus.DELETES_HELD.symbol} {run.deletes_held:,} deletions held "
-                "back by the deletion guard",
+                f"{DisplayStatus.DELETES_HELD.symbol} {plural(run.deletes_held, 'deletion')} "
+                "held back by the deletion guard",
                 role_style(self.app, "warning", bold=True),
             )
         if run.notice:
