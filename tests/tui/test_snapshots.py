@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from support.connectors import Held, Sloppy, make_doc
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from syncdeck import BaseConnector, Checkpoint
 from syncdeck.core.events import RunStatus
@@ -253,6 +254,8 @@ async def search_for(app: RecordingApp, pilot: Pilot[Any], query: str) -> Search
     await wait_until(pilot, lambda: isinstance(app.screen, SearchScreen))
     screen = app.screen
     assert isinstance(screen, SearchScreen)
+    for field in screen.query(Input):
+        field.cursor_blink = False  # a steady cursor: the picture never catches a blink
     seen = screen.searches
     await pilot.press(*query)
     await wait_until(pilot, lambda: screen.searches > seen and bool(screen.hits))

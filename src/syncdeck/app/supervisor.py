@@ -25,7 +25,7 @@ from syncdeck.app.wording import error_text
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.engine import SyncEngine
 from syncdeck.core.errors import SyncAlreadyRunning, SyncdeckError
-from syncdeck.core.events import Listener, RunStarted, SyncEvent
+from syncdeck.core.events import Listener, RunStarted, RunStatus, SyncEvent
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,9 @@ class Decision(Enum):
     QUEUED = "queued"
     ALREADY_RUNNING = "already running"
     ALREADY_QUEUED = "already queued"
+    # its last run has ended (the engine said so) but is still being closed: it starts
+    # the moment that run's slot is free
+    NEXT = "next"
 
 
 @dataclass
@@ -90,10 +93,16 @@ class RunSupervisor:
         ``apply_deletes`` applies, for this run, what the deletion guard would hold back
         (as the supervisor's own ``apply_deletes`` does for every run)."""
         with self._lock:
-            if connector_id in self._running:
-                return Decision.ALREADY_RUNNING
             if connector_id in self._queue:
                 return Decision.ALREADY_QUEUED
+            slot = self._running.get(connector_id)
+            if slot is not None:
+                if not (slot.ending or self._reported_end(connector_id)):
+                    return Decision.ALREADY_RUNNING
+                self._queue.appendleft(connector_id)  # first to take the slot it frees
+                if apply_deletes:
+                    self._applying.add(connector_id)
+                return Decision.NEXT
             if len(self._running) < self.limit:
                 self._launch(connector_id, apply_deletes)
                 return Decision.STARTED
@@ -102,6 +111,16 @@ class RunSupervisor:
                 self._applying.add(connector_id)
             self.live.queued(connector_id)
             return Decision.QUEUED
+
+    def _reported_end(self, connector_id: str) -> bool:
+        """The engine has reported how the connector's run ended (its thread is closing
+        it). A starting run still shows the previous run's status: that is not it."""
+        view = self.live.view(connector_id)
+        return (
+            view is not None
+            and view.phase in (Phase.RUNNING, Phase.CANCELLING)
+            and view.status not in (None, RunStatus.RUNNING)
+        )
 
     def cancel(self, connector_id: str) -> Phase | None:
         """Ask a run to stop (``CANCELLING``) or take it off the queue (``SKIPPED``);

@@ -485,6 +485,8 @@ class SyncdeckApp(App[int]):
             self.run_log.note(connector_id, f"queued: {running} running, at most {limit} at once")
             if not quiet:
                 self._say(f"{connector_id} is queued (at most {plural(limit, 'sync')} at once).")
+        elif decision is Decision.NEXT:
+            self.run_log.note(connector_id, "starts again once its last run has closed")
         elif decision is not Decision.STARTED and not quiet:
             self._say(f"{connector_id} is {decision.value}.", "warning")
         self.repaint()
@@ -506,7 +508,7 @@ class SyncdeckApp(App[int]):
             ):
                 continue
             decision = self.sync_connector(cid, quiet=True)
-            started += decision is Decision.STARTED
+            started += decision is Decision.STARTED or decision is Decision.NEXT
             queued += decision is Decision.QUEUED
         skipped = (
             f"; {plural(len(invalid), 'misconfigured connector')} skipped ({', '.join(invalid)})"

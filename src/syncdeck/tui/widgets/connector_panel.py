@@ -107,7 +107,7 @@ class ConnectorPanel(Vertical):
         if skipped:
             texts.append(
                 Text(
-                    f"… {skipped:,} lines came too fast to show",
+                    f"… {plural(skipped, 'line')} came too fast to show",
                     style=role_style(self.app, "warning", dim=True),
                 )
             )
