@@ -57,9 +57,12 @@ def make_app(context: UIContext, frozen: Any) -> RecordingApp:
 
 
 def logged(app: RecordingApp, connector_id: str, text: str) -> bool:
-    """``text`` is in the connector's log and on screen (the log is written in bursts)."""
+    """``text`` is in the connector's log and rendered by its log widget (the log is
+    written in bursts, and the widget renders what it is given once it knows its size)."""
     panel = app.panel(connector_id)
-    return text in panel.log_text and not panel.log_pending
+    if text not in panel.log_text or panel.log_pending:
+        return False
+    return any(text in line.text for line in panel.log_widget.lines)
 
 
 def polled(app: RecordingApp, connector_id: str) -> bool:
@@ -75,6 +78,7 @@ async def held_mid_sync(app: RecordingApp, pilot: Pilot[Any]) -> None:
     await wait_until(pilot, lambda: getattr(app.supervisor.live.view("mail"), "held", 0) == 50)
     summary = app.panel("mail").query_one(".panel-summary")
     await wait_until(pilot, lambda: "held 50" in str(summary.render()))
+
     app.clear_notifications()
 
 
@@ -248,6 +252,7 @@ async def search_for(app: RecordingApp, pilot: Pilot[Any], query: str) -> Search
         app.select_connector(cid)
         await pilot.press("s")
         await wait_until(pilot, lambda cid=cid: polled(app, cid))
+        await wait_until(pilot, lambda cid=cid: logged(app, cid, "run 1 succeeded"))
     app.clear_notifications()
     stored_at_noon(app.context)  # type: ignore[arg-type]
     await pilot.press("f")
