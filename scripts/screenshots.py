@@ -4,8 +4,8 @@
     python scripts/screenshots.py --out DIR
 
 Each picture is taken from the real app on the embedded demo configuration, in a fresh
-temporary data folder, driven by the same keys a person would press. Times of day are
-frozen so that logs read the same; counts of the running syncs are whatever they reached.
+temporary data folder, driven by the same keys (and clicks) a person would use, and shown
+as it is: real times, real tracebacks, counts of the running syncs whatever they reached.
 """
 
 from __future__ import annotations
@@ -13,14 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import re
 import sys
 import tempfile
 import time
-import traceback
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,42 +24,18 @@ from textual.pilot import Pilot
 
 from syncdeck.app.context import open_context
 from syncdeck.tui.app import SyncdeckApp
-from syncdeck.tui.clock import Clock
 from syncdeck.tui.status import DisplayStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 Step = Callable[[SyncdeckApp, Pilot[Any]], Awaitable[None]]
 
 
-@dataclass
-class WallClockFrozen(Clock):
-    """Real elapsed times and rates, a fixed time of day (logs read the same every time)."""
-
-    at: datetime = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
-    tz: Any = UTC
-
-    def now(self) -> datetime:
-        return self.at
-
-
-def short_paths(text: str) -> str:
-    """Tracebacks as a user would see them, without this checkout's absolute path."""
-    return re.sub(r'File "[^"]*/(syncdeck/[^"]+)"', r'File ".../\1"', text)
-
-
-@contextlib.contextmanager
-def short_tracebacks() -> Iterator[None]:
-    """Tracebacks are recorded (and so shown) without this checkout's absolute path."""
-    original = traceback.format_exception
-
-    def formatted(*args: Any, **kwargs: Any) -> list[str]:
-        return [short_paths("".join(original(*args, **kwargs)))]
-
-    traceback.format_exception = formatted  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        traceback.format_exception = original
+async def dismiss_toasts(pilot: Pilot[Any]) -> None:
+    """Click each notification away, as a person does to see what is under it."""
+    for toast in list(pilot.app.screen.query("Toast")):
+        with contextlib.suppress(Exception):
+            await pilot.click(toast)
+    await pilot.pause(0.2)
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 60) -> None:
@@ -84,7 +56,7 @@ async def settle(app: SyncdeckApp, pilot: Pilot[Any], cid: str, *, clear: bool =
     panel = app.panel(cid)
     await until(pilot, lambda: not panel.log_pending)
     if clear:
-        app.clear_notifications()
+        await dismiss_toasts(pilot)
     await pilot.pause(0.2)
 
 
@@ -97,7 +69,7 @@ async def running(app: SyncdeckApp, pilot: Pilot[Any]) -> None:
     await until(pilot, lambda: status(app, "flaky") is DisplayStatus.FAILED)
     app.select_connector("firehose")
     await pilot.pause(3.5)  # a few seconds of throughput for the sparkline
-    app.clear_notifications()
+    await dismiss_toasts(pilot)
     await pilot.pause(0.4)
 
 
@@ -105,7 +77,7 @@ async def failed(app: SyncdeckApp, pilot: Pilot[Any]) -> None:
     app.select_connector("flaky")
     await pilot.press("s")
     await until(pilot, lambda: status(app, "flaky") is DisplayStatus.FAILED)
-    await settle(app, pilot, "flaky", clear=False)
+    await settle(app, pilot, "flaky")  # the toast clicked away: the traceback under it
 
 
 async def history(app: SyncdeckApp, pilot: Pilot[Any]) -> None:
@@ -128,19 +100,39 @@ async def inspect(app: SyncdeckApp, pilot: Pilot[Any]) -> None:
     await pilot.pause(0.3)
 
 
+async def search(app: SyncdeckApp, pilot: Pilot[Any]) -> None:
+    await pilot.press("a")
+    await until(pilot, lambda: status(app, "chat") is DisplayStatus.SUCCEEDED)
+    await until(pilot, lambda: status(app, "notes") is DisplayStatus.SUCCEEDED)
+    await dismiss_toasts(pilot)
+    await pilot.press("f")
+    await pilot.pause(0.5)
+    await pilot.press(*"sync cursor")
+    await pilot.pause(1.0)
+
+
+async def document(app: SyncdeckApp, pilot: Pilot[Any]) -> None:
+    await search(app, pilot)
+    await pilot.press("down", "enter")
+    await pilot.pause(0.8)
+
+
 async def help_screen(app: SyncdeckApp, pilot: Pilot[Any]) -> None:
     await pilot.press("question_mark")
     await pilot.pause(0.3)
 
 
 SHOTS: dict[str, tuple[tuple[int, int], Step]] = {
-    "idle": ((100, 30), idle),
-    "running": ((140, 36), running),
+    "idle": ((120, 32), idle),
+    "running": ((200, 50), running),
+    "running-120x32": ((120, 32), running),
     "running-80x24": ((80, 24), running),
-    "failed": ((100, 30), failed),
-    "history": ((100, 30), history),
-    "inspect": ((100, 30), inspect),
-    "help": ((100, 30), help_screen),
+    "failed": ((120, 32), failed),
+    "history": ((120, 32), history),
+    "inspect": ((120, 32), inspect),
+    "search": ((120, 32), search),
+    "document": ((120, 32), document),
+    "help": ((120, 32), help_screen),
 }
 
 
@@ -148,7 +140,7 @@ async def shoot(name: str, size: tuple[int, int], step: Step, out: Path) -> None
     with tempfile.TemporaryDirectory() as data:
         context = open_context(data_dir=data, environ={})
         try:
-            app = SyncdeckApp(context, clock=WallClockFrozen(), quit_grace=0.5)
+            app = SyncdeckApp(context, quit_grace=0.5)
             async with app.run_test(size=size, notifications=True) as pilot:
                 await pilot.pause(0.3)
                 await step(app, pilot)
@@ -168,10 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown picture {unknown[0]!r}; choose from {', '.join(SHOTS)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    with short_tracebacks():
-        for name in args.names or SHOTS:
-            size, step = SHOTS[name]
-            asyncio.run(shoot(name, size, step, args.out))
+    for name in args.names or SHOTS:
+        size, step = SHOTS[name]
+        asyncio.run(shoot(name, size, step, args.out))
     return 0
 
 

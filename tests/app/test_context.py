@@ -104,7 +104,7 @@ def test_demo_configuration_when_no_file_exists(
         assert context.config_path is None and context.is_demo
         assert list(context.specs) == [
             *("notes", "mail", "chat", "blog", "calendar"),
-            *("firehose", "slow", "flaky"),
+            *("firehose", "slow", "flaky", "tickets"),
         ]
         assert context.specs["notes"].type == "filesystem"
         notes_path = Path(context.specs["notes"].params["path"])

@@ -17,7 +17,7 @@ from syncdeck.app.outcome import EndKind, RunOutcome
 from syncdeck.app.supervisor import Decision, RunSupervisor
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.errors import ConfigError
-from syncdeck.core.events import RunStatus
+from syncdeck.core.events import RunFinished, RunStatus
 
 WAIT = 10.0
 
@@ -139,12 +139,15 @@ def test_outcomes_of_every_kind_reach_the_fold_and_the_callback(
 
 
 def test_cancel_of_a_running_sync_is_shown_until_it_ends(engine: SyncEngine, gates: Gates) -> None:
-    readings = iter([10.0, 12.5])
+    readings = iter([10.0, 11.0, 12.5])  # start, cancel, finish
     supervisor = RunSupervisor(engine, gates.build, clock=lambda: next(readings))
     supervisor.request("slow")
     gates.wait_held("slow")
     assert supervisor.cancel("slow") is Phase.CANCELLING
-    assert supervisor.live.view("slow").phase is Phase.CANCELLING  # type: ignore[union-attr]
+    cancelling = supervisor.live.view("slow")
+    assert cancelling is not None and cancelling.phase is Phase.CANCELLING
+    assert cancelling.cancelling_for(14.0) == 3.0  # since the cancel was asked
+    assert supervisor.cancel("slow") is Phase.CANCELLING  # asked again: the clock is kept
     gates.release("slow")
     assert supervisor.wait(WAIT)
     view = supervisor.live.view("slow")
@@ -178,3 +181,28 @@ def test_a_config_error_shows_without_a_traceback(engine: SyncEngine) -> None:
     view = supervisor.live.view("bad")
     assert view is not None and view.traceback is None
     assert view.error == "syncdeck.toml: [connectors.bad] path: folder does not exist"
+
+
+def test_a_request_while_the_last_run_closes_starts_right_after_it(
+    engine: SyncEngine, gates: Gates
+) -> None:
+    """The engine has reported the run's end (the deck shows it succeeded) but its thread
+    is still closing it: a new request is not refused as 'already running', it starts
+    as soon as the slot is free."""
+    closing, go_on = threading.Event(), threading.Event()
+
+    def on_event(event: object) -> None:
+        if isinstance(event, RunFinished) and not go_on.is_set():
+            closing.set()
+            go_on.wait(WAIT)  # the run's thread is held between its end and its slot's
+
+    supervisor = RunSupervisor(engine, gates.build, max_concurrent=1, on_event=on_event)
+    gates.release("a")
+    assert supervisor.request("a") is Decision.STARTED
+    assert closing.wait(WAIT)
+    assert supervisor.live.view("a").status is RunStatus.SUCCEEDED  # type: ignore[union-attr]
+    assert supervisor.request("a") is Decision.NEXT
+    assert supervisor.request("a") is Decision.ALREADY_QUEUED
+    go_on.set()
+    assert supervisor.wait(WAIT)
+    assert [run.status for run in engine.runs("a")] == [RunStatus.SUCCEEDED] * 2

@@ -110,7 +110,7 @@ def test_an_interrupt_raised_inside_a_connector_exits_130(workspace: Workspace) 
     workspace.config.write_text(f'[connectors.int]\ntype = "{interrupter}:Interrupts"\n')
     result = workspace.run("sync", "int")
     assert result.returncode == 130, result.stdout + result.stderr
-    assert "int: cancelled after 1 documents" in result.stdout
+    assert "int: cancelled after 1 document " in result.stdout
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])

@@ -72,7 +72,7 @@ def test_inspect_from_a_cursor_and_with_warnings(
 ) -> None:
     code, out, _ = run(ws, capsys, "inspect", "notes", "--cursor", "10")
     assert code == 0 and "from cursor '10'" in out
-    assert "2 document(s), 1 checkpoint(s)" in out and "the connector finished" in out
+    assert "2 documents, 1 checkpoint" in out and "the connector finished" in out
 
     code, out, _ = run(ws, capsys, "inspect", "sloppy")
     assert code == 0

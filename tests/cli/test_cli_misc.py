@@ -44,7 +44,7 @@ def test_inspect_is_a_dry_run(workspace: Workspace) -> None:
     assert "2024-03-01T00:00:00+00:00" in lines[1]
     assert lines[2].strip() == "note number 0"
     assert "    6  checkpoint  cursor '5'" in lines
-    assert "6 document(s), 1 checkpoint(s) in " in result.stdout
+    assert "6 documents, 1 checkpoint in " in result.stdout
     assert "stopped at the limit" in result.stdout and "no warnings" in result.stdout
     assert not workspace.data.exists()  # nothing was written, not even the data folder
 
@@ -94,3 +94,24 @@ def test_status_imports_neither_textual_nor_connectors(workspace: Workspace) -> 
         timeout=60,
     )
     assert result.stdout.splitlines()[-1] == "EXIT 0 HEAVY []", result.stderr
+
+
+def test_python_dash_m_runs_the_command(workspace: Workspace) -> None:
+    """``python -m syncdeck`` is the command, exit code included."""
+    args = ["--config", str(workspace.config), "--data-dir", str(workspace.data)]
+    ok = subprocess.run(
+        [sys.executable, "-m", "syncdeck", "status", *args],
+        capture_output=True,
+        text=True,
+        env=workspace.env,
+        timeout=60,
+    )
+    assert ok.returncode == 0 and "config:" in ok.stdout, ok.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "syncdeck", "history", "no-such-connector", *args],
+        capture_output=True,
+        text=True,
+        env=workspace.env,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and "no-such-connector" in missing.stderr

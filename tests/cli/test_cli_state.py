@@ -140,7 +140,7 @@ def test_rejected_and_search(synced: Workspace) -> None:
     result = synced.run("rejected", "sloppy")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "sloppy: 2 rejected document(s), newest first"
+    assert lines[0] == "sloppy: 2 rejected documents, newest first"
     assert "item 4 'bad-2'" in lines[1] and "content must be a string, got bytes" in lines[1]
     assert "item 2 '' at " in lines[3] and "doc_id must not be empty" in lines[3]
     data = json.loads(synced.run("rejected", "sloppy", "--json").stdout)

@@ -25,8 +25,16 @@ def releases(make_context: Any) -> Iterator[list[threading.Event]]:
 
 
 @pytest.fixture
-def make_context(tmp_path: Path) -> Iterator[Callable[..., UIContext]]:
+def lingering() -> set[str]:
+    """Names of sync threads a test leaves blocked for good (an abandoned run's thread
+    never resumes): teardown does not wait for them."""
+    return set()
+
+
+@pytest.fixture
+def make_context(tmp_path: Path, lingering: set[str]) -> Iterator[Callable[..., UIContext]]:
     contexts: list[UIContext] = []
+    earlier = set(threading.enumerate())  # left behind by other tests: not this one's
 
     def make(factories: dict[str, Factory], **kwargs: Any) -> UIContext:
         context = UIContext(tmp_path / f"data{len(contexts)}", factories, **kwargs)
@@ -37,7 +45,11 @@ def make_context(tmp_path: Path) -> Iterator[Callable[..., UIContext]]:
     # let released sync threads finish their bookkeeping before the databases close
     deadline = time.monotonic() + 5
     for thread in threading.enumerate():
-        if thread.name.startswith("syncdeck-sync-"):
+        if (
+            thread.name.startswith("syncdeck-sync-")
+            and thread not in earlier
+            and thread.name not in lingering
+        ):
             thread.join(max(0.0, deadline - time.monotonic()))
     for context in contexts:
         context.close()

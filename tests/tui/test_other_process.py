@@ -30,7 +30,7 @@ async def test_a_run_of_another_process_appears_and_is_not_started_twice(
             await wait_until(
                 pilot, lambda: app.overviews["shared"].status is DisplayStatus.ELSEWHERE
             )
-            assert app.table.get_cell("shared", "status").plain == "⇆ running elsewhere"
+            assert app.table.get_cell("shared", "status").plain == "⇆ elsewhere"
             holder = f"pid {process.pid} on "
             assert holder in (app.overviews["shared"].holder or "")
             await wait_until(
@@ -43,7 +43,9 @@ async def test_a_run_of_another_process_appears_and_is_not_started_twice(
             await pilot.press("c")
             assert app.said("cancel it there", "warning")
             await pilot.press("r")
-            assert app.said("Cannot reset shared while it is running elsewhere", "warning")
+            assert app.said(
+                "Cannot reset shared while it is running in another process (pid", "warning"
+            )
 
             release.touch()
             assert process.wait(20) == 0

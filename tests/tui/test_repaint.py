@@ -22,9 +22,9 @@ async def test_only_what_changed_is_rebuilt_and_only_the_shown_panel_painted(
     shown: list[str] = []
     build, show = app_module.build_overview, ConnectorPanel.show
 
-    def counting_build(cid: str, *args: Any) -> Any:
+    def counting_build(cid: str, *args: Any, **kwargs: Any) -> Any:
         built.append(cid)
-        return build(cid, *args)
+        return build(cid, *args, **kwargs)
 
     def counting_show(panel: ConnectorPanel, *args: Any) -> None:
         shown.append(panel.connector_id)

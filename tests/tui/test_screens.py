@@ -72,7 +72,7 @@ async def test_history_lists_runs_newest_first(make_context: Any) -> None:
         rows = [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
         assert [row[0] for row in rows] == ["2", "1"]
         assert rows[0][3] == "✓ succeeded" and rows[1][3] == "✗ failed"
-        assert rows[1][7].startswith("ConnectionError: source went away")
+        assert rows[1][8].startswith("ConnectionError: source went away")
         await pilot.press("down")
         detail = str(app.screen.query_one("#history-detail-text").render())
         assert "run 1" in detail and "Traceback (most recent call last)" in detail

@@ -248,7 +248,7 @@ async def test_quit_never_hangs_on_a_blocked_connector(
         await pilot.press("s")
         await wait_for_event(pilot, held)
         await pilot.press("q")
-        assert app.said("Cancelling 1 running syncs")
+        assert app.said("Cancelling 1 running sync and")
         await asyncio.wait_for(_until_exit(app), 10)
     assert app.return_code == 0
     assert not release.is_set()  # it left while the connector was still blocked

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from syncdeck.app.suggest import did_you_mean
 from syncdeck.core.backend import is_database_url
 from syncdeck.core.errors import ConfigError
 from syncdeck.core.redaction import is_secret_name, redact_params, secret_values
@@ -41,6 +42,7 @@ DEFAULT_LEASE_TIMEOUT = 60.0
 DEFAULT_DELETE_LIMIT = 0.5
 # Keys of a connector table that configure how syncdeck runs it, not the connector itself.
 ENGINE_KEYS = ("delete_limit",)
+DEFAULT_KEYS = ("batch_size", "max_concurrent", "lease_timeout", "delete_limit", "database_url")
 
 _VAR = re.compile(r"\$(?:\$|\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\})")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -88,6 +90,7 @@ class Config:
     path: Path | None  # None for the embedded demo configuration
     defaults: Defaults
     specs: dict[str, ConnectorSpec]
+    origin: str = ""  # what chose the file: "--config", "the current folder"...
 
     @property
     def base_dir(self) -> Path:
@@ -148,7 +151,7 @@ def parse_config(
     if unknown:
         raise ConfigError(
             f"{where(unknown[0])}: unknown table; expected only [defaults] and "
-            "[connectors.NAME] tables"
+            f"[connectors.NAME] tables{did_you_mean(unknown[0], ('defaults', 'connectors'))}"
         )
     defaults = _parse_defaults(data.get("defaults", {}), where, env)
     connectors = data.get("connectors", {})
@@ -190,6 +193,7 @@ def _parse_defaults(table: Any, where: _Where, env: Mapping[str, str]) -> Defaul
             raise ConfigError(
                 f"{where('defaults', key)}: unknown setting; expected batch_size, "
                 "max_concurrent, lease_timeout, delete_limit or database_url"
+                f"{did_you_mean(key, DEFAULT_KEYS)}"
             )
     return Defaults(**values)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +18,12 @@ from syncdeck.app.paths import (
     STATE_DB_NAME,
     STORE_DB_NAME,
     ensure_data_dir,
-    find_config,
+    locate_config,
     open_to_others,
     resolve_data_dir,
     resolve_database_url,
 )
+from syncdeck.app.suggest import did_you_mean
 from syncdeck.core.errors import SyncdeckError, UnknownConnectorError
 from syncdeck.core.redaction import redact_text
 
@@ -53,13 +55,15 @@ def load_app_config(
     *,
     environ: Mapping[str, str] | None = None,
 ) -> Config:
-    """The configuration file chosen by option / $SYNCDECK_CONFIG / default, or the demo."""
-    path = find_config(config, environ)
-    if path is None:
+    """The configuration file chosen by option / $SYNCDECK_CONFIG / ./syncdeck.toml /
+    the per-user file, or the demo."""
+    found = locate_config(config, environ)
+    if found is None:
         from syncdeck.app.demo import demo_config
 
         return demo_config()
-    return load_config(path, environ)
+    path, origin = found
+    return replace(load_config(path, environ), origin=origin)
 
 
 def make_registry(config: Config) -> ConnectorRegistry:
@@ -128,13 +132,25 @@ class AppContext:
             return self.specs[connector_id]
         except KeyError:
             known = ", ".join(self.specs) or "none"
+            hint = did_you_mean(connector_id, self.specs)
             raise UnknownConnectorError(
-                f"no connector named {connector_id!r} in {self.config_label}; configured: {known}"
+                f"no connector named {connector_id!r} in {self.config_label}{hint}; "
+                f"configured: {known}"
             ) from None
 
     @property
     def config_label(self) -> str:
         return str(self.config_path) if self.config_path else "the embedded demo configuration"
+
+    @property
+    def config_source(self) -> str:
+        """Which configuration is in use and what chose it, as front ends show it."""
+        origin = self.config.origin
+        if self.config_path is None or not origin or origin == "--config":
+            return self.config_label  # named on the command line: no need to say by whom
+        if origin.startswith("$"):
+            return f"{self.config_path} (from {origin})"
+        return f"{self.config_path} (found in {origin})"
 
     def build(self, connector_id: str) -> BaseConnector:
         """A fresh, configured instance for one run (parameters checked on the way)."""
@@ -210,7 +226,7 @@ def open_context(
     the PostgreSQL database of ``--database-url`` / ``$SYNCDECK_DATABASE_URL`` /
     ``[defaults] database_url`` if one is given, else the SQLite files."""
     loaded = load_app_config(config, environ=environ)
-    directory = ensure_data_dir(resolve_data_dir(data_dir, environ))
+    directory = ensure_data_dir(resolve_data_dir(data_dir, environ, demo=loaded.path is None))
     url = resolve_database_url(database_url, environ, loaded.defaults.database_url)
     context = AppContext(loaded, directory, url)
     warning = open_to_others(directory)

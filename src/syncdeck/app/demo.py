@@ -1,6 +1,7 @@
 """The configuration used when there is no configuration file: real connectors over sample
-data shipped inside the package, plus synthetic sources that show a fast sync, a slow one
-and one that fails part-way and resumes - so a fresh install shows real work at once.
+data shipped inside the package, plus synthetic sources that show a fast sync, a slow one,
+one that fails part-way and resumes, and one whose documents are deleted and renamed
+between runs (mirrored) - so a fresh install shows real work at once.
 
 It is built in code rather than read from a TOML file so that its paths point into the
 installed package wherever that is, and so that no path ever needs TOML escaping.
@@ -37,6 +38,16 @@ def demo_specs(sample_data: Path | None = None) -> dict[str, ConnectorSpec]:
         "firehose": {"type": "demo", "count": 200_000, "delay": 0.0},
         "slow": {"type": "demo", "count": 300, "delay": 0.05},
         "flaky": {"type": "demo", "count": 400, "fail_at": 150, "fail_mode": "once"},
+        # a source that changes between runs: every sync after the first mirrors its
+        # deletions and renames
+        "tickets": {
+            "type": "demo",
+            "count": 600,
+            "delay": 0.002,
+            "delete_every": 9,
+            "rename_every": 14,
+            "seed": 7,
+        },
     }
     return {name: ConnectorSpec(name, table.pop("type"), table) for name, table in tables.items()}
 

@@ -18,10 +18,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from syncdeck.core.counters import RunCounts
+from syncdeck.core.documents import Progress
 from syncdeck.core.events import (
     BatchCommitted,
     DocumentRejected,
     RunFinished,
+    RunProgress,
     RunStarted,
     RunStatus,
     SyncEvent,
@@ -77,6 +79,15 @@ class LiveRun:
     finished: float | None = None  # ... and when it finished
     outcome: RunOutcome | None = None  # how the supervisor's last attempt ended
     duration: float | None = None  # of a run read back from a record (another process's)
+    number: int = 0  # the run's number among its connector's runs (0: not known)
+    held: int = 0  # documents read but not yet stored (RunProgress)
+    waiting: float = 0.0  # seconds since the connector last yielded, when last reported
+    in_connector: bool = False  # the run's thread was inside the connector then
+    progress: Progress | None = None  # the connector's newest hint
+    # (done, engine seconds) at the first hint and at the newest: the hint's rate
+    progress_first: tuple[float, float] | None = None
+    progress_last: tuple[float, float] | None = None
+    cancel_requested: float | None = None  # clock reading when a cancel was asked
 
     def elapsed(self, now: float) -> float | None:
         """Seconds the run took, or has taken so far at clock reading ``now``."""
@@ -88,6 +99,31 @@ class LiveRun:
     @property
     def running(self) -> bool:
         return self.status is RunStatus.RUNNING
+
+    @property
+    def progress_rate(self) -> float | None:
+        """Units of the progress hint per second over this run (None until measurable:
+        half a second and some progress between the first hint and the newest)."""
+        if self.progress_first is None or self.progress_last is None:
+            return None
+        (done0, t0), (done1, t1) = self.progress_first, self.progress_last
+        if t1 - t0 < 0.5 or done1 <= done0:
+            return None
+        return (done1 - done0) / (t1 - t0)
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left by the hint's rate, while the run runs and the total is known."""
+        progress, rate = self.progress, self.progress_rate
+        if not self.running or progress is None or progress.total is None or not rate:
+            return None
+        return max(0.0, (progress.total - progress.done) / rate)
+
+    def cancelling_for(self, now: float) -> float | None:
+        """Seconds since a cancel was asked of this (still running) run."""
+        if self.cancel_requested is None or not self.running:
+            return None
+        return max(0.0, now - self.cancel_requested)
 
 
 class LiveRuns:
@@ -120,13 +156,41 @@ class LiveRuns:
                     since=event.since,
                     notice=event.notice,
                     started=self._clock(),
+                    number=event.number,
+                    cancel_requested=view.cancel_requested
+                    if view.phase is Phase.CANCELLING
+                    else None,
                 )
             elif event.run_id != view.run_id:
                 return view  # an event of a run this fold did not see start
             elif isinstance(event, BatchCommitted):
                 view = replace(
-                    view, totals=event.totals, items_synced=event.items_synced, cursor=event.cursor
+                    view,
+                    totals=event.totals,
+                    items_synced=event.items_synced,
+                    cursor=event.cursor,
+                    held=0,
+                    waiting=0.0,
+                    in_connector=False,
                 )
+            elif isinstance(event, RunProgress):
+                if view.status is not RunStatus.RUNNING:
+                    return view  # a late report of a run already over
+                view = replace(
+                    view,
+                    totals=event.totals,
+                    held=event.held,
+                    waiting=event.waiting,
+                    in_connector=event.in_connector,
+                )
+                if event.progress is not None:
+                    point = (event.progress.done, event.elapsed)
+                    view = replace(
+                        view,
+                        progress=event.progress,
+                        progress_first=view.progress_first or point,
+                        progress_last=point,
+                    )
             elif isinstance(event, DocumentRejected):
                 view = replace(view, totals=replace(view.totals, rejected=event.rejected))
             elif isinstance(event, RunFinished):
@@ -140,6 +204,9 @@ class LiveRuns:
                     error=event.error,
                     traceback=event.traceback,
                     finished=self._clock(),
+                    held=0,
+                    waiting=0.0,
+                    in_connector=False,
                 )
             return self._set(view)
 
@@ -152,7 +219,10 @@ class LiveRuns:
         self._move(connector_id, Phase.STARTING)
 
     def cancelling(self, connector_id: str) -> None:
-        self._move(connector_id, Phase.CANCELLING)
+        with self._lock:
+            view = self._views.get(connector_id) or LiveRun(connector_id, Phase.CANCELLING)
+            asked = view.cancel_requested if view.cancel_requested is not None else self._clock()
+            self._set(replace(view, phase=Phase.CANCELLING, cancel_requested=asked))
 
     def skipped(self, connector_id: str) -> None:
         self._move(connector_id, Phase.SKIPPED)
@@ -182,11 +252,22 @@ class LiveRuns:
                     )
             self._set(replace(view, phase=Phase.ENDED, outcome=outcome))
 
+    def forget(self, connector_id: str) -> None:
+        """Drop what the fold holds of a connector (its state was removed): it shows as
+        never run until it runs again."""
+        with self._lock:
+            view = self._views.pop(connector_id, None)
+            if view is not None and view.run_id is not None:
+                self._own_runs.discard(view.run_id)
+            self._changed.add(connector_id)
+
     def _move(self, connector_id: str, phase: Phase) -> None:
         with self._lock:
             view = self._views.get(connector_id) or LiveRun(connector_id, phase)
             fresh = phase is Phase.QUEUED or phase is Phase.STARTING
-            self._set(replace(view, phase=phase, outcome=None if fresh else view.outcome))
+            if fresh:
+                view = replace(view, outcome=None, cancel_requested=None)
+            self._set(replace(view, phase=phase))
 
     def _set(self, view: LiveRun) -> LiveRun:
         self._views[view.connector_id] = view
@@ -207,7 +288,7 @@ class LiveRuns:
         """The views that changed since the last call (each connector once)."""
         with self._lock:
             changed, self._changed = self._changed, set()
-            return {cid: self._views[cid] for cid in changed}
+            return {cid: self._views[cid] for cid in changed if cid in self._views}
 
     def owns(self, run_id: int) -> bool:
         """True for a run this process started (its record in the state database is a

@@ -11,6 +11,7 @@ class EndKind(Enum):
     FAILED = "failed"  # the engine raised: the run failed, or could not be opened
     NOT_BUILT = "not built"  # the connector could not be built from its configuration
     REFUSED = "refused"  # another run (of this or another process) holds the connector
+    ABANDONED = "abandoned"  # closed by hand while its connector was blocked
 
 
 @dataclass(frozen=True)

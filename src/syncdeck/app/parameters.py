@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from syncdeck.app.config import ENGINE_KEYS
+from syncdeck.app.suggest import did_you_mean
 from syncdeck.core.errors import ConfigError
 from syncdeck.core.redaction import MASK, is_secret_name
 
@@ -253,8 +255,10 @@ def check_params(
                 checked[key] = value
                 continue
             accepted = ", ".join(declared) or "no parameters"
+            hint = did_you_mean(key, [*declared, *ENGINE_KEYS, "type"])
             raise ConfigError(
-                f"{where(key)}: unknown parameter for {cls.__name__}; expected one of: {accepted}"
+                f"{where(key)}: unknown parameter for {cls.__name__}{hint}; expected one of: "
+                f"{accepted}"
             )
         checked[key] = _check_value(info, value, where, base_dir)
     missing = [p.name for p in declared.values() if p.required and p.name not in params]

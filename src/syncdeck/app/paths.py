@@ -1,7 +1,10 @@
 """Where syncdeck finds its configuration and keeps its data.
 
 Each location has the same precedence: a command-line option, else an environment
-variable, else the platform's per-user folder (platformdirs).
+variable, else the platform's per-user folder (platformdirs). A configuration is also
+found as ``syncdeck.toml`` in the current folder, before the per-user one; the embedded
+demo configuration keeps its data in a folder of its own (the per-user cache), so trying
+the demo never fills the store a real configuration uses.
 """
 
 from __future__ import annotations
@@ -35,14 +38,32 @@ def default_data_dir() -> Path:
     return Path(user_data_dir(APP_NAME))
 
 
+def demo_data_dir() -> Path:
+    """Where the embedded demo keeps its databases unless told otherwise: apart from the
+    per-user data folder, in the cache folder (``~/.cache/syncdeck/demo`` on Linux)."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME)) / "demo"
+
+
 def find_config(
     explicit: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Path | None:
-    """The configuration file to read, or None to use the embedded demo configuration.
+    """The configuration file to read, or None to use the embedded demo configuration."""
+    found = locate_config(explicit, environ)
+    return found[0] if found is not None else None
 
-    A file named explicitly (option or environment variable) must exist; only the default
-    per-user file may be absent.
+
+def locate_config(
+    explicit: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Path, str] | None:
+    """The configuration file to read and what chose it ("--config", "$SYNCDECK_CONFIG",
+    "the current folder", "the per-user folder"), or None for the demo configuration.
+
+    A file named explicitly (option or environment variable) must exist; the ones looked
+    for (``./syncdeck.toml``, then the per-user file) may be absent.
     """
     env = os.environ if environ is None else environ
     if explicit is not None and os.fspath(explicit) != "":
@@ -50,26 +71,32 @@ def find_config(
     elif env.get(CONFIG_ENV):
         path, origin = Path(env[CONFIG_ENV]).expanduser(), f"${CONFIG_ENV}"
     else:
+        here = Path.cwd() / CONFIG_FILE_NAME
+        if here.is_file():
+            return here.resolve(), "the current folder"
         default = default_config_path()
-        return default if default.is_file() else None
+        return (default, "the per-user folder") if default.is_file() else None
     if not path.exists():
         raise ConfigError(f"{path}: configuration file not found (given by {origin})")
     if not path.is_file():
         raise ConfigError(f"{path}: is not a file; {origin} expects a TOML configuration file")
-    return path.resolve()
+    return path.resolve(), origin
 
 
 def resolve_data_dir(
     explicit: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    demo: bool = False,
 ) -> Path:
-    """The data directory (not created)."""
+    """The data directory (not created); ``demo`` for the embedded demo configuration,
+    whose data stays apart unless a folder is named."""
     env = os.environ if environ is None else environ
     if explicit is not None and os.fspath(explicit) != "":
         return Path(explicit).expanduser().resolve()
     if env.get(DATA_DIR_ENV):
         return Path(env[DATA_DIR_ENV]).expanduser().resolve()
-    return default_data_dir()
+    return demo_data_dir() if demo else default_data_dir()
 
 
 def ensure_data_dir(path: Path) -> Path:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syncdeck.app.parameters import ParameterInfo, check_params, parameters
+from syncdeck.app.suggest import did_you_mean
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.describe import describe_error
 from syncdeck.core.errors import ConfigError, ConnectorLoadError, SyncdeckError
@@ -149,10 +150,11 @@ class ConnectorRegistry:
                         f"entry point {type_name!r} ({ep.value}) failed to load: "
                         f"{describe_error(exc)}"
                     ) from None
-            known = ", ".join(t.name for t in self.types()) or "none"
+            names = [t.name for t in self.types()]
             raise ConfigError(
-                f"unknown connector type {type_name!r}; expected one of: {known}, "
-                "or 'package.module:Class', or 'path/to/file.py:Class'"
+                f"unknown connector type {type_name!r}{did_you_mean(type_name, names)}; "
+                f"expected one of: {', '.join(names) or 'none'}, or 'package.module:Class', "
+                "or 'path/to/file.py:Class'"
             )
         location, _, attr = type_name.rpartition(":")
         if not location or not attr:

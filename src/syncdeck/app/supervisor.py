@@ -25,7 +25,7 @@ from syncdeck.app.wording import error_text
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.engine import SyncEngine
 from syncdeck.core.errors import SyncAlreadyRunning, SyncdeckError
-from syncdeck.core.events import Listener, RunStarted, SyncEvent
+from syncdeck.core.events import Listener, RunStarted, RunStatus, SyncEvent
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,19 @@ class Decision(Enum):
     QUEUED = "queued"
     ALREADY_RUNNING = "already running"
     ALREADY_QUEUED = "already queued"
+    # its last run has ended (the engine said so) but is still being closed: it starts
+    # the moment that run's slot is free
+    NEXT = "next"
 
 
 @dataclass
 class _Slot:
     connector_id: str
+    apply_deletes: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     ending: bool = False  # the outcome is being recorded: too late to cancel
+    abandoned: bool = False  # closed by hand: its thread is left behind in the connector
 
 
 class RunSupervisor:
@@ -79,22 +84,43 @@ class RunSupervisor:
         self._lock = threading.Lock()
         self._running: dict[str, _Slot] = {}
         self._queue: deque[str] = deque()
+        self._applying: set[str] = set()  # queued with apply_deletes
 
     # -- requests ------------------------------------------------------------------------
 
-    def request(self, connector_id: str) -> Decision:
-        """Start now if a slot is free, else queue; a connector is never in both."""
+    def request(self, connector_id: str, *, apply_deletes: bool = False) -> Decision:
+        """Start now if a slot is free, else queue; a connector is never in both.
+        ``apply_deletes`` applies, for this run, what the deletion guard would hold back
+        (as the supervisor's own ``apply_deletes`` does for every run)."""
         with self._lock:
-            if connector_id in self._running:
-                return Decision.ALREADY_RUNNING
             if connector_id in self._queue:
                 return Decision.ALREADY_QUEUED
+            slot = self._running.get(connector_id)
+            if slot is not None:
+                if not (slot.ending or self._reported_end(connector_id)):
+                    return Decision.ALREADY_RUNNING
+                self._queue.appendleft(connector_id)  # first to take the slot it frees
+                if apply_deletes:
+                    self._applying.add(connector_id)
+                return Decision.NEXT
             if len(self._running) < self.limit:
-                self._launch(connector_id)
+                self._launch(connector_id, apply_deletes)
                 return Decision.STARTED
             self._queue.append(connector_id)
+            if apply_deletes:
+                self._applying.add(connector_id)
             self.live.queued(connector_id)
             return Decision.QUEUED
+
+    def _reported_end(self, connector_id: str) -> bool:
+        """The engine has reported how the connector's run ended (its thread is closing
+        it). A starting run still shows the previous run's status: that is not it."""
+        view = self.live.view(connector_id)
+        return (
+            view is not None
+            and view.phase in (Phase.RUNNING, Phase.CANCELLING)
+            and view.status not in (None, RunStatus.RUNNING)
+        )
 
     def cancel(self, connector_id: str) -> Phase | None:
         """Ask a run to stop (``CANCELLING``) or take it off the queue (``SKIPPED``);
@@ -107,9 +133,30 @@ class RunSupervisor:
                 return Phase.CANCELLING
             if connector_id in self._queue:
                 self._queue.remove(connector_id)
+                self._applying.discard(connector_id)
                 self.live.skipped(connector_id)
                 return Phase.SKIPPED
             return None
+
+    def abandon(self, connector_id: str) -> bool:
+        """Close a run whose connector does not return (``SyncEngine.abandon``): what it
+        holds is stored and checkpointed, the run is marked abandoned, its slot is freed
+        and the queue moves on. False when the connector is not running in a slot, or
+        its run is not blocked in its connector (then it answers a cancel)."""
+        with self._lock:
+            slot = self._running.get(connector_id)
+            if slot is None or slot.ending:
+                return False
+        view = self.live.view(connector_id)
+        run_id = view.run_id if view is not None and view.status is not None else None
+        if run_id is None or not self.engine.abandon(run_id):
+            return False
+        with self._lock:
+            if self._running.get(connector_id) is not slot:
+                return True  # ended meanwhile on its own
+            slot.abandoned = slot.ending = True
+        self._finish(slot, RunOutcome(connector_id, EndKind.ABANDONED, run_id))
+        return True
 
     def cancel_all(self) -> list[str]:
         """Empty the queue and ask every run to stop; returns the connectors still running
@@ -118,6 +165,7 @@ class RunSupervisor:
             for connector_id in self._queue:
                 self.live.skipped(connector_id)
             self._queue.clear()
+            self._applying.clear()
             for connector_id, slot in self._running.items():
                 if not slot.ending:
                     slot.cancel.set()
@@ -160,9 +208,9 @@ class RunSupervisor:
 
     # -- the run threads -------------------------------------------------------------------
 
-    def _launch(self, connector_id: str) -> None:
+    def _launch(self, connector_id: str, apply_deletes: bool = False) -> None:
         """With the lock held: take a slot and start the run's thread."""
-        slot = _Slot(connector_id)
+        slot = _Slot(connector_id, apply_deletes or self.apply_deletes)
         self._running[connector_id] = slot
         self.live.starting(connector_id)
         threading.Thread(
@@ -172,7 +220,13 @@ class RunSupervisor:
     def _work(self, slot: _Slot) -> None:
         outcome = self._attempt(slot)
         with self._lock:
+            if slot.abandoned:
+                return  # its run was closed by hand: the outcome is recorded already
             slot.ending = True
+        self._finish(slot, outcome)
+
+    def _finish(self, slot: _Slot, outcome: RunOutcome) -> None:
+        """Record how the attempt ended, then free the slot for the next queued run."""
         self.live.ended(outcome, *self._failure_text(outcome))
         if self.on_end is not None:
             try:
@@ -180,9 +234,12 @@ class RunSupervisor:
             except Exception:
                 log.exception("the end-of-run callback for %s failed", slot.connector_id)
         with self._lock:
-            del self._running[slot.connector_id]
+            if self._running.get(slot.connector_id) is slot:
+                del self._running[slot.connector_id]
             while self._queue and len(self._running) < self.limit:
-                self._launch(self._queue.popleft())
+                name = self._queue.popleft()
+                self._launch(name, name in self._applying)
+                self._applying.discard(name)
         slot.done.set()
 
     def _failure_text(self, outcome: RunOutcome) -> tuple[str | None, str | None]:
@@ -211,7 +268,7 @@ class RunSupervisor:
 
         try:
             written = self.engine.sync(
-                connector, cancel=slot.cancel, on_event=listener, apply_deletes=self.apply_deletes
+                connector, cancel=slot.cancel, on_event=listener, apply_deletes=slot.apply_deletes
             )
         except SyncAlreadyRunning as exc:
             return RunOutcome(cid, EndKind.REFUSED, error=exc)

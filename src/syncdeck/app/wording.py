@@ -7,9 +7,14 @@ counter added to it shows up in every summary without touching them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from syncdeck.core.counters import COUNTER_NAMES, RunCounts
 from syncdeck.core.describe import describe_error
 from syncdeck.core.errors import SyncdeckError
+
+if TYPE_CHECKING:
+    from syncdeck.app.live import LiveRun
 
 NONE = "—"
 #: Counters that measure the run rather than say what became of its documents.
@@ -18,6 +23,10 @@ VOLUME = ("documents", "batches")
 USUAL = ("inserted", "updated", "unchanged", "rejected")
 #: Printed names that differ from the field names.
 LABELS = {"inserted": "new"}
+#: A running connector silent this long is shown as waiting on it.
+WAITING_AFTER = 5.0
+#: A cancel the connector has not answered for this long may be forced (abandon).
+ABANDON_AFTER = 10.0
 
 
 def duration(seconds: float | None) -> str:
@@ -70,3 +79,57 @@ def first_line(text: str | None) -> str:
 def truncate(text: str, width: int) -> str:
     """``text`` cut to ``width`` characters with an ellipsis at the end."""
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 document``, ``2 documents``, ``1,204 documents`` (``words`` when the plural is
+    not ``word + "s"``)."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
+
+
+def size(count: float) -> str:
+    """Bytes as people read them: ``512 B``, ``12.3 KB``, ``4.1 MB``, ``2.0 GB``."""
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1000
+    return f"{value:,.1f} TB"  # pragma: no cover - the loop returns at GB
+
+
+def amount(value: float, unit: str) -> str:
+    """A progress amount in its unit: bytes as a size, anything else counted."""
+    return size(value) if unit == "bytes" else f"{int(value):,}"
+
+
+def progress_text(view: LiveRun) -> str | None:
+    """``42% · 84,000 of 200,000 documents · 1m 10s left``, or ``3,120 files`` while the
+    total is unknown; None when the connector gives no hint, or once the run has ended (its
+    last hint is then out of date: a run that succeeded read everything)."""
+    progress = view.progress
+    if progress is None or not view.running:
+        return None
+    unit = progress.unit
+    if progress.total is None or progress.share is None:
+        shown = amount(progress.done, unit)
+        return shown if unit == "bytes" else f"{shown} {unit}"
+    parts = [
+        f"{progress.share * 100:.0f}%",
+        f"{amount(progress.done, unit)} of {amount(progress.total, unit)}"
+        + ("" if unit == "bytes" else f" {unit}"),
+    ]
+    eta = view.eta
+    if eta is not None:
+        parts.append(f"{duration(eta)} left")
+    return " · ".join(parts)
+
+
+def waiting_text(view: LiveRun) -> str | None:
+    """``waiting on the connector for 23s (57 documents held)`` once a running
+    connector has been silent for WAITING_AFTER seconds."""
+    if not view.running or view.waiting < WAITING_AFTER:
+        return None
+    text = f"waiting on the connector for {duration(view.waiting)}"
+    if view.held:
+        text += f" ({plural(view.held, 'document')} read, not yet stored)"
+    return text

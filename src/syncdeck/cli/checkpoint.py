@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from syncdeck.app.wording import plural
 from syncdeck.cli import formatting as fmt
 from syncdeck.cli.confirm import ask
 from syncdeck.cli.exit_codes import OK
@@ -13,7 +14,7 @@ from syncdeck.core.state import CheckpointRow
 
 def _describe(checkpoint: CheckpointRow, redact: fmt.Redact) -> str:
     return (
-        f"{checkpoint.items_synced:,} items synced, cursor "
+        f"{plural(checkpoint.items_synced, 'item')} synced, cursor "
         f"{fmt.cursor_text(checkpoint.cursor, redact)}"
     )
 

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 from datetime import datetime
 
+from syncdeck.app.wording import plural
 from syncdeck.cli import formatting as fmt
 from syncdeck.cli.exit_codes import OK, SYNC_FAILED
 from syncdeck.cli.session import load_config, open_from_args, redact
@@ -34,11 +35,13 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args)
     if args.name not in config.specs:
+        from syncdeck.app.suggest import did_you_mean
         from syncdeck.core.errors import UnknownConnectorError
 
         known = ", ".join(config.specs) or "none"
         raise UnknownConnectorError(
-            f"no connector named {args.name!r} in the configuration; configured: {known}"
+            f"no connector named {args.name!r} in the configuration"
+            f"{did_you_mean(args.name, config.specs)}; configured: {known}"
         )
     spec = config.specs[args.name]
     cursor, since, where = _start(args)
@@ -78,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         ending = "stopped at the limit"
     print(
-        f"{report.documents} document(s), {report.checkpoints} checkpoint(s) in "
+        f"{plural(report.documents, 'document')}, {plural(report.checkpoints, 'checkpoint')} in "
         f"{fmt.duration(report.elapsed)}; {ending}"
     )
     if report.warnings:

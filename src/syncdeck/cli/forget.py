@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from syncdeck.app.wording import plural
 from syncdeck.cli.confirm import ask
 from syncdeck.cli.exit_codes import OK
 from syncdeck.cli.session import known_name, open_from_args
@@ -27,5 +28,7 @@ def run(args: argparse.Namespace) -> int:
             if name in context.specs
             else ""
         )
-        print(f"{name}: forgotten ({deleted:,} documents deleted, state removed){configured}")
+        print(
+            f"{name}: forgotten ({plural(deleted, 'document')} deleted, state removed){configured}"
+        )
     return OK

@@ -270,8 +270,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "search", "syncdeck.cli.search:run", "full-text search of the store")
     p.add_argument("query", metavar="QUERY")
     p.add_argument("--source", metavar="NAME", help="only documents of this source")
+    p.add_argument("--type", metavar="TYPE", help="only documents of this type (note, message...)")
+    p.add_argument("--author", metavar="TEXT", help="only documents whose author contains TEXT")
+    p.add_argument(
+        "--since", metavar="TIME", help="only documents dated from TIME (2024-03-01, 7d...)"
+    )
+    p.add_argument("--until", metavar="TIME", help="only documents dated before TIME")
     p.add_argument("--limit", type=_positive_int, default=10, metavar="N")
     _json_flag(p)
+
+    p = _command(
+        sub, "export", "syncdeck.cli.export:run", "write a connector's stored documents to stdout"
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        default="jsonl",
+        help="JSON Lines (default) or CSV",
+    )
 
     p = _command(
         sub,

@@ -16,18 +16,20 @@ from typing import TextIO
 
 from syncdeck.app.live import LiveRun, LiveRuns, Phase
 from syncdeck.app.outcome import RunOutcome
-from syncdeck.app.wording import outcomes
+from syncdeck.app.wording import outcomes, plural, progress_text, waiting_text
 from syncdeck.cli import formatting as fmt
 from syncdeck.core.events import (
     BatchCommitted,
     DocumentRejected,
     RunFinished,
+    RunProgress,
     RunStarted,
     RunStatus,
     SyncEvent,
 )
 
 PLAIN_PROGRESS_INTERVAL = 2.0  # seconds between progress lines of one connector
+WAITING_LINE_INTERVAL = 30.0  # seconds between "waiting on the connector" lines
 REJECTIONS_SHOWN = 3  # per connector; the rest are in ``syncdeck rejected``
 
 
@@ -75,6 +77,7 @@ class Display:
         self.redact = redact
         self.out = out or sys.stdout
         self._last_line: dict[str, float] = {}  # when each connector's last line was printed
+        self._last_wait: dict[str, float] = {}  # ... and its last "waiting" line
         self._pending: list[str] = []  # messages the live block prints above itself
 
     def view(self, name: str) -> LiveRun:
@@ -107,21 +110,33 @@ class Display:
             else:
                 where = (
                     f"resuming at cursor {fmt.cursor_text(event.cursor, redact)} "
-                    f"({event.items_synced:,} items synced)"
+                    f"({plural(event.items_synced, 'item')} synced)"
                 )
             since = f", changes since {fmt.when(event.since)}" if event.since else ""
             notice = f"\n{name}: {event.notice}" if event.notice else ""
             return f"{name}: started {where}{since}{notice}"
-        if isinstance(event, BatchCommitted):
+        if isinstance(event, RunProgress) and event.in_connector:
+            view = self.view(name)
+            waiting = waiting_text(view)
+            now = time.monotonic()
+            if waiting is None or now - self._last_wait.get(name, -1e9) < WAITING_LINE_INTERVAL:
+                return None
+            self._last_wait[name] = now
+            return f"{name}: {waiting}"
+        if isinstance(event, BatchCommitted | RunProgress):
             now = time.monotonic()
             if now - self._last_line.get(name, 0.0) < PLAIN_PROGRESS_INTERVAL:
                 return None
             self._last_line[name] = now
+            self._last_wait.pop(name, None)
             view = self.view(name)
-            return (
-                f"{name}: {view.totals.documents:,} documents, {view.items_synced:,} items "
-                f"synced, cursor {fmt.cursor_text(view.cursor, redact)} ({rate(view):,.0f}/s)"
+            line = (
+                f"{name}: {plural(view.totals.documents, 'document')}, "
+                f"{plural(view.items_synced, 'item')} synced, "
+                f"cursor {fmt.cursor_text(view.cursor, redact)} ({rate(view):,.0f}/s)"
             )
+            shown = progress_text(view)
+            return f"{line} · {shown}" if shown else line
         if isinstance(event, DocumentRejected):
             if event.rejected <= REJECTIONS_SHOWN:
                 doc = repr(redact(event.doc_id)) if event.doc_id is not None else "(no id)"
@@ -152,9 +167,9 @@ def rate(view: LiveRun) -> float:
 def outcome_line(view: LiveRun, redact: fmt.Redact) -> str:
     name, status, totals = view.connector_id, status_label(view), view.totals
     counts = ", ".join(f"{value:,} {label}" for label, value in outcomes(totals))
-    counts = f"{totals.documents:,} documents ({counts})"
+    counts = f"{plural(totals.documents, 'document')} ({counts})"
     cursor = fmt.cursor_text(view.cursor, redact)
-    checkpoint = f"{view.items_synced:,} items synced, cursor {cursor}"
+    checkpoint = f"{plural(view.items_synced, 'item')} synced, cursor {cursor}"
     took = fmt.duration(elapsed(view))
     if status == "succeeded":
         return f"{name}: done: {counts} in {took}; {checkpoint}"
@@ -198,9 +213,12 @@ class LiveDisplay(Display):
         line = (
             f"{spinner} {view.connector_id:<{name_width}}  {status:<9} "
             f"{view.totals.documents:>10,} docs {view.items_synced:>10,} synced "
-            f"{rate(view):>8,.0f}/s {fmt.duration(elapsed(view)):>7}  "
-            f"cursor {fmt.cursor_text(view.cursor, self.redact, 30)}"
+            f"{rate(view):>8,.0f}/s {fmt.duration(elapsed(view)):>7}"
         )
+        note = waiting_text(view) or progress_text(view)
+        if note:
+            line += f"  {note}"
+        line += f"  cursor {fmt.cursor_text(view.cursor, self.redact, 30)}"
         error = error_of(view, self.redact)
         if error:
             line += f"  {fmt.first_line(error)}"

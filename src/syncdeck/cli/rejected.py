@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from syncdeck.app.wording import plural
 from syncdeck.cli import formatting as fmt
 from syncdeck.cli.exit_codes import OK
 from syncdeck.cli.session import known_name, open_from_args
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         if not records:
             print(f"{name}: no rejected documents")
             return OK
-        print(f"{name}: {len(records)} rejected document(s), newest first")
+        print(f"{name}: {plural(len(records), 'rejected document')}, newest first")
         for r in records:
             doc_id = repr(redact(r.doc_id)) if r.doc_id is not None else "(no id)"
             print(

@@ -10,6 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from syncdeck.app.suggest import did_you_mean
 from syncdeck.core.errors import UnknownConnectorError
 from syncdeck.core.redaction import redact_text
 
@@ -58,10 +59,12 @@ def open_from_args(args: argparse.Namespace) -> AppContext:
 def known_name(context: AppContext, name: str) -> str:
     """``name`` if it is configured or has state; commands like ``history`` also work on a
     connector that was removed from the configuration but still has a checkpoint."""
-    if name in context.specs or name in context.engine.states():
+    states = context.engine.states()
+    if name in context.specs or name in states:
         return name
     known = ", ".join(context.specs) or "none"
+    hint = did_you_mean(name, [*context.specs, *states])
     raise UnknownConnectorError(
-        f"no connector named {name!r} in {context.config_label} or in the state database; "
-        f"configured: {known}"
+        f"no connector named {name!r} in {context.config_label} or in the state database"
+        f"{hint}; configured: {known}"
     )

@@ -7,6 +7,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from syncdeck.app.wording import plural
 from syncdeck.cli import formatting as fmt
 from syncdeck.cli.exit_codes import OK, USAGE
 from syncdeck.cli.session import open_from_args
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
             return code
-        print(f"config: {context.config_label}")
+        print(f"config: {context.config_source}")
         if context.database_label:
             print(f"data:   {context.database_label}")
         else:
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
                 active = rec["active"]
                 note = (
                     f"run {active['run_id']}, pid {active['pid']} on {active['host']}, "
-                    f"{active['documents']:,} documents so far"
+                    f"{plural(active['documents'], 'document')} so far"
                 )
             elif rec["error"]:
                 note = fmt.truncate(fmt.first_line(rec["error"]), 80)

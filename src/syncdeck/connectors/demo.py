@@ -13,7 +13,7 @@ from syncdeck.connectors import checks
 from syncdeck.connectors.errors import CursorError
 from syncdeck.connectors.listing import with_stored_versions
 from syncdeck.core.connector import BaseConnector, SyncItem
-from syncdeck.core.documents import Checkpoint, Document, ListingComplete, Unchanged
+from syncdeck.core.documents import Checkpoint, Document, ListingComplete, Progress, Unchanged
 
 TYPE = "demo"
 FAIL_MODES = ("once", "always", "probability")
@@ -176,6 +176,7 @@ class DemoConnector(BaseConnector):
             if since is None or document_time(number) >= since:
                 yield self.document(number, source)
             if number % self.checkpoint_every == 0 or number == self.count:
+                yield Progress(number, self.count, "documents")
                 yield Checkpoint(str(number))
 
     def _mirror_pass(
@@ -198,6 +199,7 @@ class DemoConnector(BaseConnector):
             else:
                 yield self.document(number, source, generation)
             if number % self.checkpoint_every == 0 and start < number < self.count:
+                yield Progress(number, self.count, "documents")
                 yield Checkpoint(f"{generation}:{number}")
         yield Checkpoint(f"{generation + 1}:0")  # this pass is complete: the next one
         yield ListingComplete()

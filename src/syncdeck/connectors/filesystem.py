@@ -15,9 +15,9 @@ from syncdeck.connectors import checks
 from syncdeck.connectors.cursors import decode_cursor, encode_cursor
 from syncdeck.connectors.errors import SourceError
 from syncdeck.connectors.html_text import html_to_text
-from syncdeck.connectors.listing import digest, with_stored_versions
+from syncdeck.connectors.listing import counted, digest, with_stored_versions
 from syncdeck.core.connector import BaseConnector, SyncItem
-from syncdeck.core.documents import Checkpoint, Document, ListingComplete, Unchanged
+from syncdeck.core.documents import Checkpoint, Document, ListingComplete, Progress, Unchanged
 from syncdeck.core.errors import ConfigError
 
 TYPE = "filesystem"
@@ -30,6 +30,10 @@ _RST_ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1+[ \t]*$")
 _ORG_TITLE = re.compile(r"^#\+title:[ \t]*(.+?)[ \t]*$", re.IGNORECASE)
 _ORG_HEADING = re.compile(r"^\*+[ \t]+(.+?)[ \t]*$")
 CHECKPOINT_EVERY = 100  # files listed between checkpoints
+PROGRESS_EVERY = 20  # files between progress hints
+# The listing is taken whole before the first file is read when it has at most this many
+# files, so the progress hint knows the total (a larger tree is streamed, total unknown).
+COUNT_AT_MOST = 20_000
 # Bumped when the way a file becomes a Document changes, so stored versions go stale.
 DOCUMENT_REVISION = "1"
 
@@ -199,8 +203,10 @@ class FilesystemConnector(BaseConnector):
         if cursor is not None:
             self._decode(cursor)  # a hand-edited cursor of another shape is reported
         source = self.connector_id or self.type_name
-        listing = with_stored_versions(self.stored, self.listing(), lambda f: f.doc_id)
+        files, total = counted(self.listing(), COUNT_AT_MOST)
+        listing = with_stored_versions(self.stored, files, lambda f: f.doc_id)
         last = ""
+        count = 0
         for count, (file, stored_version) in enumerate(listing, start=1):
             if stored_version == file.version:
                 yield Unchanged(file.doc_id)
@@ -209,8 +215,11 @@ class FilesystemConnector(BaseConnector):
                 if document is not None:
                     yield document
             last = file.doc_id
+            if count % PROGRESS_EVERY == 0:
+                yield Progress(count, total, "files")
             if count % CHECKPOINT_EVERY == 0:
                 yield Checkpoint(encode_cursor(path=last))
+        yield Progress(count, count, "files")
         yield Checkpoint(encode_cursor(path=last))
         yield ListingComplete()
 

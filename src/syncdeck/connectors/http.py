@@ -22,7 +22,7 @@ from syncdeck.connectors.fields import FieldMap, as_text, lookup
 from syncdeck.connectors.listing import digest, lookup_versions
 from syncdeck.connectors.timestamps import isoformat_z
 from syncdeck.core.connector import BaseConnector, SyncItem
-from syncdeck.core.documents import Checkpoint, Deleted, ListingComplete, Unchanged
+from syncdeck.core.documents import Checkpoint, Deleted, ListingComplete, Progress, Unchanged
 from syncdeck.core.errors import ConfigError
 from syncdeck.core.redaction import MASK, is_secret_name, redact_text
 
@@ -186,6 +186,8 @@ class HttpConnector(BaseConnector):
         max_retries: further attempts after a failed request
         backoff: seconds before the first retry, doubled at each further one
         max_wait: cap in seconds on any wait, including a server's Retry-After
+        total_field: dotted path of the total number of records in a response, when the
+            API gives one ("" for none): shown as the sync's progress
     """
 
     connector_id = TYPE
@@ -220,6 +222,7 @@ class HttpConnector(BaseConnector):
         max_retries: int = 4,
         backoff: float = 1.0,
         max_wait: float = 60.0,
+        total_field: str = "",
     ) -> None:
         self.url = _check_url(checks.text(TYPE, "url", url, required=True))
         self.items_path = checks.text(TYPE, "items_path", items_path)
@@ -262,6 +265,7 @@ class HttpConnector(BaseConnector):
         self.max_retries = checks.number(TYPE, "max_retries", max_retries, minimum=0, integer=True)
         self.backoff = checks.number(TYPE, "backoff", backoff, minimum=0)
         self.max_wait = checks.number(TYPE, "max_wait", max_wait, minimum=0)
+        self.total_field = checks.text(TYPE, "total_field", total_field).strip()
         self._secrets = _credentials(self.url, self.params, self.headers)
         # secret-named query parameters of the URL and params, never written into a cursor
         self._secret_query = {
@@ -293,12 +297,17 @@ class HttpConnector(BaseConnector):
             )
         seen: set[Any] = set()
         listed: set[str] = set()  # ids of this run: a repeated id is always read
+        read = 0
         while True:
             url = self._page_url(position, query)
             data, headers = self._fetch(url)
             items = self._items(data, url)
             kept = [item for item in items if since is None or not self._older(item, since)]
             yield from self._page_items(kept, listed, source)
+            read += len(items)
+            total = self._total(data)
+            if total is not None:
+                yield Progress(read, total, "records")
             position = self._next(data, headers, url, position, bool(items))
             if self.pagination == "next_link" and position is not None:
                 position = without_query(position, self._secret_query)  # kept out of cursors
@@ -314,6 +323,15 @@ class HttpConnector(BaseConnector):
                 )
             seen.add(position)
             yield Checkpoint(encode_cursor(next=position))
+
+    def _total(self, data: Any) -> int | None:
+        """The total number of records the response announces, if configured and sane."""
+        if not self.total_field:
+            return None
+        value = lookup(data, self.total_field)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            return None
+        return int(value)
 
     def _page_items(self, items: list[Any], listed: set[str], source: str) -> Iterator[SyncItem]:
         """A page's records: deletions, unchanged markers by version, documents."""

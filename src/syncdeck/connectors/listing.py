@@ -38,6 +38,17 @@ def with_stored_versions(
             yield entry, get(doc_id(entry))
 
 
+def counted(entries: Iterable[Entry], at_most: int) -> tuple[Iterator[Entry], int | None]:
+    """``entries`` again, and how many there are when that is at most ``at_most`` (they
+    are then read ahead, for a progress total); None for more, which stay streamed so a
+    huge listing costs no memory."""
+    iterator = iter(entries)
+    ahead = list(itertools.islice(iterator, at_most + 1))
+    if len(ahead) <= at_most:
+        return iter(ahead), len(ahead)
+    return itertools.chain(ahead, iterator), None
+
+
 def lookup_versions(
     stored: StoredDocuments, doc_ids: list[str], *, chunk: int = LOOKUP_CHUNK
 ) -> dict[str, str | None]:

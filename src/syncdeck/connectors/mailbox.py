@@ -18,12 +18,13 @@ from syncdeck.connectors.listing import with_stored_versions
 from syncdeck.connectors.mail_message import message_document
 from syncdeck.connectors.mailbox_listing import ListedMessage, assign_ids, listed_message
 from syncdeck.core.connector import BaseConnector, SyncItem
-from syncdeck.core.documents import Checkpoint, Document, ListingComplete, Unchanged
+from syncdeck.core.documents import Checkpoint, Document, ListingComplete, Progress, Unchanged
 from syncdeck.core.errors import ConfigError
 
 TYPE = "mailbox"
 FORMATS = ("auto", "mbox", "maildir")
 CHECKPOINT_EVERY = 100  # messages listed between checkpoints
+PROGRESS_EVERY = 25  # messages between progress hints
 # Bumped when the way a message becomes a Document changes, so stored versions go stale.
 DOCUMENT_REVISION = "1"
 
@@ -191,7 +192,12 @@ class MailboxConnector(BaseConnector):
         """Unchanged markers for stored versions, parsed documents for the rest."""
         paired = with_stored_versions(self.stored, listing, lambda entry: entry.doc_id)
         done: dict[str, Any] = {"count": 0}
+        total = sum(entry.size for entry in listing)  # the mailbox's size, in bytes
+        read_bytes = 0
         for count, (entry, stored_version) in enumerate(paired, start=1):
+            read_bytes += entry.size
+            if count % PROGRESS_EVERY == 0:
+                yield Progress(read_bytes, total, "bytes")
             if stored_version == entry.version:
                 yield Unchanged(entry.doc_id)
             else:
@@ -203,6 +209,7 @@ class MailboxConnector(BaseConnector):
             done = position(count, entry)
             if count % CHECKPOINT_EVERY == 0:
                 yield Checkpoint(encode_cursor(**done))
+        yield Progress(total, total, "bytes")
         yield Checkpoint(encode_cursor(**done))
         yield ListingComplete()
 

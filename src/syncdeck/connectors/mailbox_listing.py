@@ -37,6 +37,7 @@ class ListedMessage:
     digest: str  # of its raw bytes
     version: str
     doc_id: str = ""
+    size: int = 0  # bytes of the raw message
 
 
 def message_key(raw: bytes) -> str:
@@ -61,7 +62,9 @@ def listed_message(key: str, raw: bytes, *, salt: str = "") -> ListedMessage:
     the version but not the id. An mbox From_ line is left out of both: tools that
     rewrite an mbox regenerate it, and it only dates a message that has no Date."""
     own = digest(raw)
-    return ListedMessage(key, message_key(raw), own, digest(own, salt) if salt else own)
+    return ListedMessage(
+        key, message_key(raw), own, digest(own, salt) if salt else own, size=len(raw)
+    )
 
 
 def assign_ids(messages: Iterable[ListedMessage]) -> None:

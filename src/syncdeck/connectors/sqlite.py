@@ -17,7 +17,7 @@ from syncdeck.connectors.errors import SourceError
 from syncdeck.connectors.fields import FieldMap, as_text
 from syncdeck.connectors.listing import LOOKUP_CHUNK, digest, lookup_versions
 from syncdeck.core.connector import BaseConnector, SyncItem
-from syncdeck.core.documents import Checkpoint, ListingComplete, Unchanged
+from syncdeck.core.documents import Checkpoint, ListingComplete, Progress, Unchanged
 from syncdeck.core.errors import ConfigError
 
 TYPE = "sqlite"
@@ -70,6 +70,12 @@ class _PagePlan:
             args = [last[0], last[0], last[1]]
         order = key if self.unique_key else f"{key}, {row_id}"
         return self._fetch(conn, f"{sql} ORDER BY {order} LIMIT ?", [*args, size])
+
+    def count(self, conn: sqlite3.Connection) -> int:
+        """How many rows a pass lists (COUNT(*)), for the progress hint."""
+        key = quote_identifier(self.key)
+        sql = f"SELECT count(*) FROM ({self.select}) WHERE {key} IS NOT NULL"
+        return int(self._fetch(conn, sql, [])[0][0])
 
     def rows(
         self, conn: sqlite3.Connection, first: Any, last: Any, ids: list[Any]
@@ -191,6 +197,7 @@ class SqliteConnector(BaseConnector):
         conn = self._connect()
         try:
             plan = self._plan(conn)
+            total, done = plan.count(conn), 0
             seen: set[str] = set()  # ids listed this run: a repeated id is always read
             last: tuple[Any, Any] | None = None
             while True:
@@ -218,6 +225,8 @@ class SqliteConnector(BaseConnector):
                         # version differs, so the next run reads the row again.
                         yield Unchanged(entry.doc_id)
                 last = (listed[-1].key, listed[-1].row_id)
+                done += len(listed)
+                yield Progress(done, total, "rows")
                 yield Checkpoint(self._cursor(last))
                 if len(listed) < self.page_size:
                     break

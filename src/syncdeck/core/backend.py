@@ -10,7 +10,7 @@ them apart without importing any driver.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -78,9 +78,47 @@ class DocumentStore(Protocol):
     def digests(self, connector: str) -> dict[tuple[str, str], str]: ...
     def view(self, connector: str) -> StoredDocuments: ...
     def search(
-        self, query: str, *, limit: int = 10, source: str | None = None
-    ) -> list[SearchHit]: ...
-    def get(self, source: str, doc_id: str) -> dict[str, Any] | None: ...
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        source: str | None = None,
+        doc_type: str | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[SearchHit]:
+        """Ranked hits narrowed by source, document type, a case-insensitive part of the
+        author and a time range (``since`` included, ``until`` excluded, any time zone);
+        snippets mark matches in ``SearchHit.parts``."""
+        ...
+
+    def recent(
+        self,
+        *,
+        limit: int = 10,
+        source: str | None = None,
+        doc_type: str | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[SearchHit]:
+        """The newest documents by timestamp within the filters of :meth:`search`."""
+        ...
+
+    def doc_types(self, source: str | None = None) -> dict[str, int]:
+        """Document types and how many of each, most first."""
+        ...
+
+    def get(self, source: str, doc_id: str) -> dict[str, Any] | None:
+        """One document as a dict of its fields plus ``connector`` and ``ingested_at``."""
+        ...
+
+    def export(self, connector: str, *, page: int = 500) -> Iterator[dict[str, Any]]:
+        """Every document of ``connector`` as :meth:`get` gives it, oldest stored first,
+        read a page at a time."""
+        ...
+
     def count(self, source: str | None = None) -> int: ...
     def sources(self) -> dict[str, int]: ...
     def check_index(self) -> None: ...

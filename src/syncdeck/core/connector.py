@@ -7,9 +7,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
+from syncdeck.core.documents import (
+    Checkpoint,
+    Deleted,
+    Document,
+    ListingComplete,
+    Progress,
+    Unchanged,
+)
 
-SyncItem = Document | Checkpoint | Deleted | Unchanged | ListingComplete
+SyncItem = Document | Checkpoint | Deleted | Unchanged | ListingComplete | Progress
 
 
 class StoredDocuments:
@@ -68,7 +75,8 @@ class BaseConnector(ABC):
         ``cursor`` is the last checkpoint the engine stored (``None`` on a first run or
         after a reset); ``since`` is the aware-UTC start of the last successful run.
         A connector that mirrors its source may also yield ``Deleted``, ``Unchanged`` and
-        ``ListingComplete`` markers (docs/architecture.md, "The mirror contract").
+        ``ListingComplete`` markers (docs/architecture.md, "The mirror contract"); one that
+        knows how much there is may yield ``Progress(done, total)`` ("The run model").
         """
 
     def check_cursor(self, cursor: str) -> None:  # noqa: B027 - optional hook

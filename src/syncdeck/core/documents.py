@@ -1,6 +1,6 @@
 """What a connector yields: documents, and markers between them (a checkpoint, a deletion,
-an unchanged document, the end of a full listing). See docs/architecture.md, "The sync
-contract" and "The mirror contract"."""
+an unchanged document, the end of a full listing, how far through its source it is). See
+docs/architecture.md, "The sync contract", "The mirror contract" and "The run model"."""
 
 from __future__ import annotations
 
@@ -106,3 +106,25 @@ class ListingComplete:
     the run did not yield (renamed, moved or deleted at the source), unless that is more
     than the deletion guard allows. A failed, cancelled or partial run deletes nothing.
     """
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A marker: how far the connector is through its source, when it can tell.
+
+    ``done`` of ``total`` (``None`` while the total is unknown) in ``unit`` ("files",
+    "messages", "bytes", "rows"...). Optional and free: the engine keeps the newest one
+    and reports it with the run's progress (``RunProgress``), so front ends can show a
+    bar and an estimate of the time left. It is not a checkpoint and stores nothing.
+    """
+
+    done: float
+    total: float | None = None
+    unit: str = "items"
+
+    @property
+    def share(self) -> float | None:
+        """``done / total`` from 0 to 1, or None when the total is unknown (or 0)."""
+        if self.total is None or self.total <= 0:
+            return None
+        return min(1.0, max(0.0, self.done / self.total))

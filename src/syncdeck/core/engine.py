@@ -20,13 +20,21 @@ from syncdeck.core.backend import BatchHook, StateBackend, StateChanges, open_st
 from syncdeck.core.connector import BaseConnector
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.describe import describe_error
-from syncdeck.core.documents import Checkpoint, Deleted, Document, ListingComplete, Unchanged
+from syncdeck.core.documents import (
+    Checkpoint,
+    Deleted,
+    Document,
+    ListingComplete,
+    Progress,
+    Unchanged,
+)
 from syncdeck.core.errors import DeletionsHeld, SyncdeckError
 from syncdeck.core.events import (
     BatchCommitted,
     DocumentRejected,
     Listener,
     RunFinished,
+    RunProgress,
     RunStarted,
     RunStatus,
     SyncEvent,
@@ -69,6 +77,7 @@ class SyncEngine:
         heartbeat_interval: float = 1.0,
         flush_interval: float = 2.0,
         delete_limit: float = 0.5,
+        progress_interval: float = 1.0,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -80,6 +89,7 @@ class SyncEngine:
         self.lease_timeout = lease_timeout
         self.heartbeat_interval = heartbeat_interval
         self.flush_interval = flush_interval
+        self.progress_interval = progress_interval
         self.state: StateBackend = open_state(
             state_db or default_state_path(), lock_timeout=lock_timeout
         )
@@ -91,6 +101,8 @@ class SyncEngine:
         self._listeners_lock = threading.Lock()
         self._runs: dict[int, _Run] = {}
         self._runs_lock = threading.Lock()
+        self._watchdog: threading.Thread | None = None
+        self._closing = threading.Event()
         atexit.register(_stop_blocked_runs, weakref.ref(self))
 
     # -- events ------------------------------------------------------------------------
@@ -167,8 +179,13 @@ class SyncEngine:
         limit = self.delete_limit if delete_limit is None else delete_limit
         run = _Run(self, connector, run_id, started, state.items_synced, cancel, on_event)
         run.delete_limit, run.apply_deletes = limit, apply_deletes
+        try:
+            run.number = self.state.run(run_id).number
+        except Exception:  # a number to show, not worth failing the run over
+            log.exception("reading the number of run %s failed", run_id)
         with self._runs_lock:
             self._runs[run_id] = run
+            self._watch()
         bound = "stored" in vars(connector)
         previous_view = connector.stored
         connector.stored = store.view(connector_id)
@@ -190,6 +207,30 @@ class SyncEngine:
         """Release a lease by hand (its holder stuck, or on a host gone for good): the run
         is marked abandoned, saying who released it; returns the run that held it."""
         return self.state.release_lease(connector_id)
+
+    def abandon(self, run_id: int, *, wait: float = 0.5) -> bool:
+        """Close a run of this process whose thread is blocked inside its connector (a
+        cancel it does not answer): what it holds is stored and checkpointed, the run is
+        marked abandoned, its lease released and ``RunFinished`` reported. Its thread, if
+        the connector ever returns, stops there without touching anything.
+
+        False when the run is over or is not blocked in its connector within ``wait``
+        seconds (it is in syncdeck's own bookkeeping, and answers a cancel)."""
+        with self._runs_lock:
+            run = self._runs.get(run_id)
+        if run is None or not run.own.acquire(timeout=wait):
+            return False
+        if run.finished:
+            run.own.release()
+            return False
+        with self._runs_lock:
+            self._runs.pop(run_id, None)
+        try:
+            run.close_blocked(RunStatus.ABANDONED, _abandoned_text(run), report=True)
+        except Exception:
+            log.exception("abandoning run %s failed", run_id)
+            raise
+        return True
 
     def forget(self, connector_id: str) -> int:
         """Remove a connector's documents, checkpoint, history and quarantine (refused
@@ -245,14 +286,51 @@ class SyncEngine:
             if run.own.acquire(timeout=wait):  # never released: the thread must not resume
                 if run.finished:
                     continue
+                cancelled = run.cancel is not None and run.cancel.is_set()
                 try:
-                    run.stop_at_exit()
+                    run.close_blocked(
+                        RunStatus.CANCELLED if cancelled else RunStatus.ABANDONED,
+                        "the process exited while the connector was still blocked; "
+                        "documents stored before were kept",
+                    )
                 except Exception:
                     log.exception("closing blocked run %s at exit failed", run.run_id)
+
+    # -- the watchdog ------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        """With ``_runs_lock`` held: make sure the watchdog thread runs."""
+        if self._watchdog is None or not self._watchdog.is_alive():
+            self._watchdog = threading.Thread(
+                target=self._watchdog_loop, name="syncdeck-watchdog", daemon=True
+            )
+            self._watchdog.start()
+
+    def _watchdog_loop(self) -> None:
+        """Report the progress of runs blocked inside their connector, which cannot
+        report themselves (docs/architecture.md, "The run model"); ends with the last run."""
+        interval = self.progress_interval
+        while not self._closing.wait(min(0.25, interval / 2)):
+            with self._runs_lock:
+                runs = list(self._runs.values())
+                if not runs:
+                    self._watchdog = None
+                    return
+            now = time.monotonic()
+            for run in runs:
+                # ``own`` is free only while the run's thread is inside the connector;
+                # holding it keeps that thread from changing the run while it is read.
+                if now - run.last_report >= interval and run.own.acquire(blocking=False):
+                    try:
+                        if not run.finished and run.run_id in self._runs:
+                            run.report(now, in_connector=True)
+                    finally:
+                        run.own.release()
 
     def close(self) -> None:
         """Close the state DB; runs still blocked in their connector are closed first
         (stored, checkpointed and marked), since nothing could record them afterwards."""
+        self._closing.set()
         if not self.state.closed:
             self.stop_blocked_runs()
         self.state.close()
@@ -309,6 +387,10 @@ class _Run:
         self.apply_deletes = False
         self.deletes_held = 0
         self.last_flush = self.last_beat = self.t0
+        self.last_item = self.t0  # when the connector last yielded (or was started)
+        self.last_report = float("-inf")  # the first item is reported at once
+        self.progress: Progress | None = None
+        self.number = 0
         self.own = threading.Lock()  # held by the run's thread except inside the connector
         self.own.acquire()
         self.finished = False  # set (holding ``own``) once the run row is closed
@@ -324,6 +406,7 @@ class _Run:
                 cursor,
                 self.items_synced,
                 notice,
+                self.number,
             )
         )
         status = RunStatus.SUCCEEDED
@@ -375,20 +458,7 @@ class _Run:
                 raise
             _log_failure(self.connector, f"recording the end of run {self.run_id} failed")
         finally:
-            self.emit(
-                RunFinished(
-                    self.connector_id,
-                    self.run_id,
-                    status,
-                    self.totals(),
-                    self.items_synced,
-                    self.cursor,
-                    time.monotonic() - self.t0,
-                    message,
-                    trace,
-                    self.deletes_held,
-                )
-            )
+            self.report_end(status, message, trace)
         self.finished = True
         if error is not None:
             raise error
@@ -414,6 +484,7 @@ class _Run:
         batch_size = engine.batch_size
         flush_interval = engine.flush_interval
         heartbeat_interval = engine.heartbeat_interval
+        progress_interval = engine.progress_interval
         monotonic = time.monotonic
         cancel = self.cancel
         own = self.own
@@ -465,6 +536,8 @@ class _Run:
                 self.batch_marked += 1
                 if tracking:
                     seen.add(doc_id)
+            elif isinstance(item, Progress):
+                self.progress = item
             elif isinstance(item, Deleted):
                 doc_id = _marker_id(item, item_no)
                 if self.batch_items >= batch_size:
@@ -482,15 +555,33 @@ class _Run:
                         "the ids of a listing only for connectors that declare it"
                     )
                 self.listed = True
-            now = monotonic()
+            now = self.last_item = monotonic()
             if self.pending is not _NO_CHECKPOINT and now - self.last_flush >= flush_interval:
                 self._flush()
             elif now - self.last_beat >= heartbeat_interval:
                 engine.state.heartbeat(self.run_id, self.documents)
                 self.last_beat = now
+            if now - self.last_report >= progress_interval:
+                self.report(now, in_connector=False)
             if cancel is not None and cancel.is_set():
                 return RunStatus.CANCELLED
         return RunStatus.SUCCEEDED
+
+    def report(self, now: float, *, in_connector: bool) -> None:
+        """Emit the run's progress (the run's thread, or the watchdog holding ``own``)."""
+        self.last_report = now
+        self.emit(
+            RunProgress(
+                self.connector_id,
+                self.run_id,
+                self.totals(),
+                len(self.rows),
+                max(0.0, now - self.last_item),
+                in_connector,
+                now - self.t0,
+                self.progress,
+            )
+        )
 
     def _reject(self, item_no: int, rejection: Rejection) -> None:
         self.rejected += 1
@@ -631,6 +722,7 @@ class _Run:
         if not self.apply_deletes and (len(unseen) >= stored or len(unseen) > limit * stored):
             self.deletes_held = len(unseen)
             raise DeletionsHeld(self.connector_id, len(unseen), stored, limit)
+        before = self.committed.deleted
         outcome: list[Any] = []
 
         def commit_state(written: RunCounts, tally: tuple[int, int] | None, within: Any) -> None:
@@ -661,25 +753,58 @@ class _Run:
             commit_state,
         )
         self.committed, self.items_synced, self.generation = outcome
+        deleted = self.committed.deleted - before
+        if deleted:
+            self.emit(
+                BatchCommitted(
+                    self.connector_id,
+                    self.run_id,
+                    RunCounts(deleted=deleted),
+                    self.totals(),
+                    self.cursor,
+                    self.items_synced,
+                    time.monotonic() - self.t0,
+                )
+            )
 
-    def stop_at_exit(self) -> None:
-        """The process is exiting while this run's thread is blocked in its connector
-        (``own`` acquired by the caller): store what it holds and close the run row."""
+    def report_end(self, status: RunStatus, message: str | None, trace: str | None = None) -> None:
+        """Tell the listeners how the run ended, with its totals."""
+        self.emit(
+            RunFinished(
+                self.connector_id,
+                self.run_id,
+                status,
+                self.totals(),
+                self.items_synced,
+                self.cursor,
+                time.monotonic() - self.t0,
+                message,
+                trace,
+                self.deletes_held,
+            )
+        )
+
+    def close_blocked(self, status: RunStatus, error: str, *, report: bool = False) -> None:
+        """This run's thread is blocked in its connector (``own`` acquired by the caller,
+        never to be released): store what it holds and close the run row, at exit or by
+        hand (:meth:`SyncEngine.abandon`); ``report`` also emits ``RunFinished``."""
         self.finished = True
-        cancelled = self.cancel is not None and self.cancel.is_set()
         try:
             self._flush()
         except Exception:
-            _log_failure(self.connector, f"storing what run {self.run_id} held at exit failed")
-        self.engine.state.finish_run(
-            self.connector_id,
-            self.run_id,
-            status=RunStatus.CANCELLED if cancelled else RunStatus.ABANDONED,
-            since=None,
-            error="the process exited while the connector was still blocked; "
-            "documents stored before were kept",
-            traceback=None,
-        )
+            _log_failure(self.connector, f"storing what run {self.run_id} held failed")
+        try:
+            self.engine.state.finish_run(
+                self.connector_id,
+                self.run_id,
+                status=status,
+                since=None,
+                error=error,
+                traceback=None,
+            )
+        finally:
+            if report:
+                self.report_end(status, error)
 
     def _close_iterator(self, iterator: Iterator[Any]) -> None:
         close = getattr(iterator, "close", None)
@@ -694,7 +819,7 @@ class _Run:
 
 
 _NO_CHECKPOINT = object()  # no Checkpoint since the last commit
-_MARKER_TYPES = (Checkpoint, Unchanged, Deleted, ListingComplete)
+_MARKER_TYPES = (Checkpoint, Unchanged, Deleted, ListingComplete, Progress)
 _MARKERS = frozenset(_MARKER_TYPES)
 
 
@@ -729,6 +854,14 @@ def _stop_blocked_runs(ref: weakref.ReferenceType[SyncEngine]) -> None:
     engine = ref()
     if engine is not None and not engine.state.closed:
         engine.stop_blocked_runs()
+
+
+def _abandoned_text(run: _Run) -> str:
+    waited = time.monotonic() - run.last_item
+    return (
+        f"abandoned by hand: the connector had not returned for {waited:.0f} s; what the "
+        "run had read was stored and checkpointed"
+    )
 
 
 def _format_trace(error: BaseException | None) -> str | None:

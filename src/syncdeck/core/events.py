@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from syncdeck.core.counters import CountsView, RunCounts
+from syncdeck.core.documents import Progress
 
 
 class RunStatus(StrEnum):
@@ -15,7 +16,7 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    ABANDONED = "abandoned"  # its process died; the lease was taken over
+    ABANDONED = "abandoned"  # its process died (lease taken over), or closed by hand
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class RunStarted:
     cursor: str | None
     items_synced: int
     notice: str | None = None  # why the run starts over instead of resuming, if it does
+    number: int = 0  # 1-based number of this run among the connector's runs
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,10 @@ class BatchCommitted:
 
     ``batch`` counts this batch alone (``documents`` is its size, ``batches`` is 1);
     ``totals`` counts the run so far, this batch included. A front end shows ``totals``
-    as they are: it never adds batches up itself.
+    as they are: it never adds batches up itself. The sweep at the end of a complete
+    listing (the deletion of what the source no longer has) is reported the same way,
+    as a batch of deletions only: ``batch.batches`` is 0 and ``batch.deleted`` counts it
+    (:attr:`sweep`).
     """
 
     connector_id: str
@@ -55,6 +60,34 @@ class BatchCommitted:
     def size(self) -> int:
         """Documents handed to the pipeline in this batch."""
         return self.batch.documents
+
+    @property
+    def sweep(self) -> bool:
+        """This is the end-of-listing sweep: deletions of documents the source lost."""
+        return self.batch.batches == 0 and self.batch.deleted > 0
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """How a run stands between its batches, at most once a second (and at its first
+    item): what it has read (``totals.documents``) and holds without having stored it
+    yet (``held``: those commit with the next batch), how long the connector has been
+    silent, and how far through its source the connector says it is.
+
+    Emitted by the run's thread while items flow, and by the engine's watchdog thread
+    while the run's thread is blocked inside the connector (``in_connector``), so a
+    stalled source shows as "waiting on the connector for N s" rather than as a dead run.
+    Listeners are called from either thread.
+    """
+
+    connector_id: str
+    run_id: int
+    totals: RunCounts
+    held: int  # documents read but not yet stored
+    waiting: float  # seconds since the connector last yielded an item (or started)
+    in_connector: bool  # the run's thread is inside the connector's own code
+    elapsed: float  # seconds since the run started
+    progress: Progress | None = None  # the connector's newest hint, if it gave one
 
 
 @dataclass(frozen=True)
@@ -87,5 +120,5 @@ class RunFinished(CountsView):
         return self.totals
 
 
-SyncEvent = RunStarted | BatchCommitted | DocumentRejected | RunFinished
+SyncEvent = RunStarted | BatchCommitted | DocumentRejected | RunProgress | RunFinished
 Listener = Callable[[SyncEvent], None]

@@ -23,6 +23,7 @@ from syncdeck.core.documents import (
     Deleted,
     Document,
     ListingComplete,
+    Progress,
     Unchanged,
     given_naive,
 )
@@ -126,6 +127,9 @@ class _Recorder:
                     f"item {index}: {type(item).__name__} marker with doc_id {item.doc_id!r}; "
                     "a sync would fail on it"
                 )
+            return True
+        if isinstance(item, Progress):
+            self._index -= 1  # a hint for progress bars, not an item of the source
             return True
         if isinstance(item, ListingComplete):
             self.report.items.append(InspectItem(index, "listing complete"))

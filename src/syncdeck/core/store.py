@@ -32,6 +32,7 @@ from syncdeck.core.database import (
     transaction,
     translate_error,
 )
+from syncdeck.core.documents import as_utc
 from syncdeck.core.text import restored, storable
 
 SCHEMA_VERSION = 3
@@ -199,6 +200,10 @@ def _chunks(items: Sequence[str], size: int = _LOOKUP_CHUNK) -> Iterator[Sequenc
 
 @dataclass(frozen=True)
 class SearchHit:
+    """One match: ``snippet`` has the matched words in ``[brackets]``; ``parts`` is the
+    same text as ``(fragment, matched)`` pairs, for front ends that highlight them
+    without guessing which brackets are the document's own."""
+
     source: str
     doc_id: str
     title: str
@@ -207,6 +212,14 @@ class SearchHit:
     timestamp: str
     author: str
     doc_type: str
+    parts: tuple[tuple[str, bool], ...] = ()
+
+
+# Snippet markers no document text contains (control characters), turned into brackets
+# and highlight spans by _hit.
+_OPEN, _CLOSE = "\x02", "\x03"
+SNIPPET_WORDS = 12
+RECENT_PREVIEW = 160  # characters of content shown for a document found without a query
 
 
 @dataclass(frozen=True)
@@ -488,60 +501,105 @@ class KnowledgeStore:
 
     # -- reading -----------------------------------------------------------------------
 
-    def search(self, query: str, *, limit: int = 10, source: str | None = None) -> list[SearchHit]:
-        """BM25-ranked hits (title weighted above author above content).
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        source: str | None = None,
+        doc_type: str | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[SearchHit]:
+        """BM25-ranked hits (title weighted above author above content), narrowed by
+        source, document type, author (a case-insensitive part of it) and a time range
+        of the documents' timestamps (``since`` included, ``until`` excluded).
 
         A query that is not valid FTS5 syntax is retried as plain words, so users can
         type ``re: foo-bar`` without learning the query language.
         """
         if not query.strip():
             return []
+        where = _filters(source, doc_type, author, since, until)
         try:
-            return self._search(query, limit, source)
+            return self._search(query, limit, where)
         except sqlite3.OperationalError:
             pass  # not FTS5 syntax (or a column filter that does not exist): plain words
         words = [w for w in query.split() if w]
         quoted = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         try:
-            return self._search(quoted, limit, source)
+            return self._search(quoted, limit, where)
         except sqlite3.Error as exc:
             raise translate_error(exc, self.path, STORE) from exc
 
-    def _search(self, match: str, limit: int, source: str | None) -> list[SearchHit]:
+    def _search(self, match: str, limit: int, where: _Where) -> list[SearchHit]:
         sql = (
             "SELECT d.source, d.doc_id, d.title, "
-            "snippet(documents_fts, 1, '[', ']', '…', 12), "
+            f"snippet(documents_fts, 1, '{_OPEN}', '{_CLOSE}', '…', {SNIPPET_WORDS}), "
             "bm25(documents_fts, 10.0, 1.0, 2.0) AS score, d.timestamp, d.author, d.doc_type "
             "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
-            "WHERE documents_fts MATCH ?"
+            f"WHERE documents_fts MATCH ?{where.sql} ORDER BY score, d.id LIMIT ?"
         )
-        params: list[Any] = [match]
-        if source is not None:
-            sql += " AND d.source = ?"
-            params.append(source)
-        sql += " ORDER BY score LIMIT ?"
-        params.append(limit)
         with self._lock:
             self._ensure_open()
-            rows = self._conn.execute(sql, params).fetchall()
-        return [SearchHit(*row) for row in rows]
+            rows = self._conn.execute(sql, [match, *where.params, limit]).fetchall()
+        return [_hit(row) for row in rows]
+
+    def recent(
+        self,
+        *,
+        limit: int = 10,
+        source: str | None = None,
+        doc_type: str | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[SearchHit]:
+        """The newest documents (by timestamp) within the same filters as :meth:`search`,
+        without a query: what a search screen lists before anything is typed."""
+        where = _filters(source, doc_type, author, since, until)
+        sql = (
+            f"SELECT d.source, d.doc_id, d.title, substr(d.content, 1, {RECENT_PREVIEW}), "
+            "0.0, d.timestamp, d.author, d.doc_type FROM documents d "
+            f"WHERE 1{where.sql} ORDER BY d.timestamp DESC, d.id DESC LIMIT ?"
+        )
+        rows = self._read(sql, [*where.params, limit])
+        return [_hit(row) for row in rows]
+
+    def doc_types(self, source: str | None = None) -> dict[str, int]:
+        """Document types and how many documents of each (most first)."""
+        where = " WHERE source = ?" if source is not None else ""
+        rows = self._read(
+            f"SELECT doc_type, count(*) AS n FROM documents{where} "
+            "GROUP BY doc_type ORDER BY n DESC, doc_type",
+            (source,) if source is not None else (),
+        )
+        return dict(rows)
 
     def get(self, source: str, doc_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            self._ensure_open()
-            cur = self._conn.execute(
-                f"SELECT {', '.join(ROW_COLUMNS)}, connector, ingested_at FROM documents "
-                "WHERE source=? AND doc_id=?",
-                (storable(source), storable(doc_id)),
+        rows = self._read(
+            f"SELECT {_RECORD_COLUMNS} FROM documents WHERE source=? AND doc_id=?",
+            (storable(source), storable(doc_id)),
+        )
+        return _record(rows[0]) if rows else None
+
+    def export(self, connector: str, *, page: int = 500) -> Iterator[dict[str, Any]]:
+        """Every document ``connector`` stored, oldest stored first, as :meth:`get` gives
+        them; read a page at a time, so a large export neither holds the whole set in
+        memory nor keeps writers waiting."""
+        last = 0
+        while True:
+            rows = self._read(
+                f"SELECT id, {_RECORD_COLUMNS} FROM documents WHERE connector=? AND id > ? "
+                "ORDER BY id LIMIT ?",
+                (connector, last, page),
             )
-            row = cur.fetchone()
-        if row is None:
-            return None
-        record = dict(zip((*ROW_COLUMNS, "connector", "ingested_at"), row, strict=True))
-        record["source"], record["doc_id"] = restored(record["source"]), restored(record["doc_id"])
-        record["participants"] = json.loads(record["participants"])
-        record["metadata"] = json.loads(record["metadata"])
-        return record
+            for row in rows:
+                yield _record(row[1:])
+            if len(rows) < page:
+                return
+            last = rows[-1][0]
 
     def count(self, source: str | None = None) -> int:
         with self._lock:
@@ -602,6 +660,79 @@ class StoredView(StoredDocuments):
 
     def __len__(self) -> int:
         return self._store.documents_of(self._connector)
+
+
+_RECORD_FIELDS = (*ROW_COLUMNS, "connector", "ingested_at")
+_RECORD_COLUMNS = ", ".join(_RECORD_FIELDS)
+
+
+def _record(row: Sequence[Any]) -> dict[str, Any]:
+    """A stored document as a plain dict (ids restored, JSON fields decoded)."""
+    record = dict(zip(_RECORD_FIELDS, row, strict=True))
+    record["source"], record["doc_id"] = restored(record["source"]), restored(record["doc_id"])
+    record["participants"] = json.loads(record["participants"])
+    record["metadata"] = json.loads(record["metadata"])
+    return record
+
+
+class _Where(NamedTuple):
+    sql: str  # " AND ..." conditions on documents d
+    params: list[Any]
+
+
+def _filters(
+    source: str | None,
+    doc_type: str | None,
+    author: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> _Where:
+    """The search filters as SQL. Timestamps are stored as ISO text in UTC, which sorts
+    as the times do, so a range is a comparison of text."""
+    sql: list[str] = []
+    params: list[Any] = []
+    if source is not None:
+        sql.append("d.source = ?")
+        params.append(storable(source))
+    if doc_type is not None:
+        sql.append("d.doc_type = ?")
+        params.append(doc_type)
+    if author:
+        sql.append("instr(lower(d.author), lower(?)) > 0")
+        params.append(author)
+    if since is not None:
+        sql.append("d.timestamp >= ?")
+        params.append(as_utc(since).isoformat())
+    if until is not None:
+        sql.append("d.timestamp < ?")
+        params.append(as_utc(until).isoformat())
+    return _Where("".join(f" AND {part}" for part in sql), params)
+
+
+def _hit(row: Sequence[Any]) -> SearchHit:
+    """A result row whose snippet marks matches with _OPEN/_CLOSE."""
+    marked: str = row[3] or ""
+    parts: list[tuple[str, bool]] = []
+    for chunk in marked.split(_OPEN):
+        inside, sep, after = chunk.partition(_CLOSE)
+        if sep:
+            parts.append((inside, True))
+            if after:
+                parts.append((after, False))
+        elif chunk:
+            parts.append((chunk, False))
+    snippet = "".join(f"[{text}]" if hit else text for text, hit in parts)
+    return SearchHit(
+        restored(row[0]),
+        restored(row[1]),
+        row[2],
+        snippet,
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        tuple(parts),
+    )
 
 
 def by_source(rows: Sequence[StoredRow]) -> dict[str, list[StoredRow]]:

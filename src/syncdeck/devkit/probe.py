@@ -21,6 +21,7 @@ from syncdeck.core.documents import (
     Deleted,
     Document,
     ListingComplete,
+    Progress,
     Unchanged,
     given_naive,
 )
@@ -31,6 +32,7 @@ CHECKPOINT = "checkpoint"
 DELETED = "deleted"
 UNCHANGED = "unchanged"
 LISTING = "listing complete"
+PROGRESS = "progress"  # a hint for progress bars: not an item of the source
 OTHER = "other"
 MAX_KEPT = 1000  # problem items kept per kind and run (the checks show ten)
 
@@ -301,6 +303,8 @@ class Probe(BaseConnector):
                 recording.items.append(record)
             if not recording.lists_source:
                 recording.note(recording.undeclared_listing, record)
+        elif kind == PROGRESS:
+            pass  # free to yield anywhere, and no business of the checks
         elif keep:
             recording.items.append(Item(position, kind, type_name=type(item).__name__))
 
@@ -323,4 +327,6 @@ def _kind(item: Any) -> str:
         return DELETED
     if isinstance(item, ListingComplete):
         return LISTING
+    if isinstance(item, Progress):
+        return PROGRESS
     return OTHER

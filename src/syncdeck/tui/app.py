@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,7 +27,9 @@ from textual.app import App
 from textual.widgets import ContentSwitcher, DataTable
 
 from syncdeck.app.live import LiveRun, Phase
+from syncdeck.app.outcome import EndKind
 from syncdeck.app.supervisor import Decision, RunSupervisor
+from syncdeck.app.wording import ABANDON_AFTER, duration, plural
 from syncdeck.core.errors import NothingToUndo, SyncdeckError
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import ConnectorState
@@ -42,6 +45,8 @@ from syncdeck.tui.screens.help import HelpScreen
 from syncdeck.tui.screens.history import HistoryScreen
 from syncdeck.tui.screens.inspect import InspectScreen
 from syncdeck.tui.screens.main import MainScreen
+from syncdeck.tui.screens.quarantine import QuarantineScreen
+from syncdeck.tui.screens.search import SearchScreen
 from syncdeck.tui.status import DisplayStatus
 from syncdeck.tui.threads import in_daemon_thread
 from syncdeck.tui.widgets.connector_panel import ConnectorPanel
@@ -64,6 +69,8 @@ ROWS_TICKS = 50
 # are skipped (never more than SKIP_AT_MOST in a row, so the screen stays live at 2/s).
 UI_CPU_BUDGET = 0.05
 SKIP_AT_MOST = 4
+#: Signals that end the app as quitting does (runs cancelled and checkpointed first).
+QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class SyncdeckApp(App[int]):
@@ -73,7 +80,9 @@ class SyncdeckApp(App[int]):
         HERE / "app.tcss",
         HERE / "screens" / "screens.tcss",
     ]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    # Side by side only from 180 columns: below, the list and the panel each get the full
+    # width, so the Error column and a traceback both read (docs/architecture.md).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (180, "-wide")]
 
     def __init__(
         self,
@@ -94,7 +103,7 @@ class SyncdeckApp(App[int]):
         self.inspect_timeout = inspect_timeout
         self.inspect_limit = inspect_limit
         self.specs = dict(context.specs)
-        self.run_log = RunLog(self.clock)
+        self.run_log = RunLog(self.clock, context.redact)
         self.supervisor = RunSupervisor(
             context.engine,
             context.build,
@@ -111,6 +120,10 @@ class SyncdeckApp(App[int]):
         )
         self.states: dict[str, ConnectorState] = {}
         self.overviews: dict[str, Overview] = {}
+        # why a connector's configuration cannot be built (None: it can), once checked
+        self.problems: dict[str, str | None] = {}
+        self.configuration_checked = asyncio.Event()
+        self.signalled: int | None = None  # a quit signal that ended the app
         self.filter_text = ""
         self.selected: str | None = next(iter(self.specs), None)
         self.quitting = False
@@ -136,12 +149,14 @@ class SyncdeckApp(App[int]):
             self._panel_ids,
             clock=self.clock,
             empty_text=self._no_connectors_text(),
+            redact=self.context.redact,
         )
         return self._main_screen
 
     async def on_mount(self) -> None:
         """The app is ready once the main screen's widgets exist: nothing can press a key
         or ask for a connector before."""
+        self._catch_quit_signals()
         await self.main_screen.composed.wait()
 
     def _no_connectors_text(self) -> str:
@@ -156,7 +171,7 @@ class SyncdeckApp(App[int]):
             cid: self.main_screen.query_one(f"#{pid}", ConnectorPanel)
             for cid, pid in self._panel_ids.items()
         }
-        self.sub_title = self.context.config_label
+        self.sub_title = self.context.config_source
         self.filter_input.display = False
         try:
             self.states = self.context.engine.states()
@@ -168,9 +183,50 @@ class SyncdeckApp(App[int]):
             self.panel(self.selected).activate(True)
         self.poller.start()
         self.set_interval(self.repaint_interval, self.repaint, name="repaint")
+        self.run_worker(self._check_configuration(), name="configuration", group="config")
 
     def on_unmount(self) -> None:
         self.poller.stop()
+        if not self.is_headless:
+            loop = asyncio.get_running_loop()
+            for signum in QUIT_SIGNALS:
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(signum)
+
+    async def _check_configuration(self) -> None:
+        """Build every connector once, off the loop, to show a misconfigured one as
+        invalid with its reason before anything is pressed."""
+        specs = list(self.specs)
+
+        def check() -> dict[str, str | None]:
+            return {cid: self.context.problem(cid) for cid in specs}
+
+        try:
+            self.problems = await in_daemon_thread(check, name="syncdeck-config-check")
+        finally:
+            self.configuration_checked.set()
+        self._stale.update(cid for cid, problem in self.problems.items() if problem)
+        self.repaint()
+
+    # -- signals -------------------------------------------------------------------------
+
+    def _catch_quit_signals(self) -> None:
+        """SIGTERM and SIGHUP quit as q does: runs are cancelled and checkpointed, the
+        terminal is restored. A second one leaves at once."""
+        if self.is_headless:
+            return  # driven by a test or a benchmark in a process that is not the app's
+        loop = asyncio.get_running_loop()
+        for signum in QUIT_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._quit_signal, signum)
+
+    def _quit_signal(self, signum: int) -> None:
+        first = self.signalled is None
+        self.signalled = signum
+        if first:
+            self.run_worker(self.action_quit(), name="quit-signal", group="quit-signal")
+        else:
+            self._leave(128 + signum)
 
     # -- the main screen's widgets, found there even while a dialog is the active screen --
 
@@ -198,7 +254,13 @@ class SyncdeckApp(App[int]):
         self.notify(message, severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
 
     def _target(self) -> str | None:
-        """The connector an action applies to: the highlighted row."""
+        """The connector an action applies to: the highlighted row. The table's cursor is
+        read, not the selection its message will make: a key typed in the same burst as
+        the arrow that moved the cursor acts on the row the cursor is on."""
+        if self._main_screen is not None and self._main_screen.is_attached:
+            highlighted = self.table.highlighted_id
+            if highlighted is not None and highlighted != self.selected:
+                self.select_connector(highlighted)
         if self.selected is None or self.selected not in self.overviews:
             self._say("No connector selected.", "warning")
             return None
@@ -283,8 +345,15 @@ class SyncdeckApp(App[int]):
 
     def _overview(self, cid: str) -> Overview:
         live = self.supervisor.live
+        before = self.overviews.get(cid)
         overview = build_overview(
-            cid, self.specs[cid].type, self.states.get(cid), live.view(cid), live.owns
+            cid,
+            self.specs[cid].type,
+            self.states.get(cid),
+            live.view(cid),
+            live.owns,
+            problem=self.problems.get(cid),
+            last_sync=before.last_sync if before is not None else None,
         )
         if overview.run is not None and not overview.own:
             self.run_log.follow(overview.run, overview.holder)
@@ -317,9 +386,11 @@ class SyncdeckApp(App[int]):
             self.select_connector(str(event.row_key.value))
 
     def open_filter(self) -> None:
+        """Show the filter and focus it at once, so the keys typed right after ``/`` (in
+        the same burst) land in it rather than on the list."""
         field = self.filter_input
         field.display = True
-        field.focus()
+        self.main_screen.set_focus(field)
 
     def clear_filter(self) -> None:
         """Escape from the list clears a filter left applied after Enter."""
@@ -335,11 +406,11 @@ class SyncdeckApp(App[int]):
     def _filter_changed(self, event: FilterInput.Changed) -> None:
         self._set_filter(event.value)
 
-    @on(FilterInput.Submitted, "#filter")
-    def _filter_submitted(self, event: FilterInput.Submitted) -> None:
-        if not event.value:
+    def filter_done(self) -> None:
+        """Enter in the filter: keep it applied (hidden when empty), back to the list."""
+        if not self.filter_input.value:
             self.filter_input.display = False
-        self.table.focus()
+        self.main_screen.set_focus(self.table)
 
     @on(FilterInput.Cleared)
     def _filter_cleared(self) -> None:
@@ -351,11 +422,28 @@ class SyncdeckApp(App[int]):
 
     def sync_selected(self) -> None:
         cid = self._target()
-        if cid is not None:
+        if cid is not None and not self._after_check(partial(self.sync_connector, cid)):
             self.sync_connector(cid)
 
-    def sync_connector(self, connector_id: str, *, quiet: bool = False) -> Decision | None:
-        """Start (or queue) a sync; refuses a connector another process is syncing."""
+    def _after_check(self, then: Callable[[], object]) -> bool:
+        """True while the configuration check runs: ``then`` runs once it is done, so
+        that a key pressed at start refuses a misconfigured connector as later ones do
+        (rather than starting it, to fail without a run)."""
+        if self.configuration_checked.is_set():
+            return False
+
+        async def wait() -> None:
+            await self.configuration_checked.wait()
+            then()
+
+        self.run_worker(wait(), name="after the configuration check", group="config-wait")
+        return True
+
+    def sync_connector(
+        self, connector_id: str, *, quiet: bool = False, apply_deletes: bool = False
+    ) -> Decision | None:
+        """Start (or queue) a sync; refuses a connector another process is syncing, and
+        one whose configuration cannot be built."""
         state = self.states.get(connector_id)
         active = state.active if state is not None else None
         if (
@@ -371,7 +459,17 @@ class SyncdeckApp(App[int]):
             self.run_log.note(connector_id, message, "warning")
             self._say(message, "warning")
             return None
-        decision = self.supervisor.request(connector_id)
+        problem = self.problems.get(connector_id)
+        if problem is not None:
+            if not quiet:
+                self._say(
+                    f"{connector_id} is misconfigured: {problem}\nFix the configuration "
+                    "and restart syncdeck.",
+                    "error",
+                    timeout=10,
+                )
+            return None
+        decision = self.supervisor.request(connector_id, apply_deletes=apply_deletes)
         if decision is Decision.STARTED and connector_id in self.overviews:
             # shown running at once: its thread may have ended before the next repaint
             overview = replace(self.overviews[connector_id], status=DisplayStatus.RUNNING)
@@ -383,12 +481,12 @@ class SyncdeckApp(App[int]):
             self._quiet.discard(connector_id)
         limit = self.supervisor.limit
         if decision is Decision.QUEUED:
-            self.run_log.note(
-                connector_id,
-                f"queued: {len(self.supervisor.running)} syncs running, at most {limit} at once",
-            )
+            running = plural(len(self.supervisor.running), "sync")
+            self.run_log.note(connector_id, f"queued: {running} running, at most {limit} at once")
             if not quiet:
-                self._say(f"{connector_id} is queued (at most {limit} syncs at once).")
+                self._say(f"{connector_id} is queued (at most {plural(limit, 'sync')} at once).")
+        elif decision is Decision.NEXT:
+            self.run_log.note(connector_id, "starts again once its last run has closed")
         elif decision is not Decision.STARTED and not quiet:
             self._say(f"{connector_id} is {decision.value}.", "warning")
         self.repaint()
@@ -398,22 +496,31 @@ class SyncdeckApp(App[int]):
         if not self.specs:
             self._say("No connectors are configured.", "warning")
             return
+        if self._after_check(self.sync_all):
+            return
         started = queued = 0
+        invalid = [cid for cid in self.specs if self.problems.get(cid)]
         for cid in self.specs:
             overview = self.overviews.get(cid)
-            if overview is not None and (
-                overview.status.is_active or overview.status is DisplayStatus.QUEUED
+            if cid in invalid or (
+                overview is not None
+                and (overview.status.is_active or overview.status is DisplayStatus.QUEUED)
             ):
                 continue
             decision = self.sync_connector(cid, quiet=True)
-            started += decision is Decision.STARTED
+            started += decision is Decision.STARTED or decision is Decision.NEXT
             queued += decision is Decision.QUEUED
+        skipped = (
+            f"; {plural(len(invalid), 'misconfigured connector')} skipped ({', '.join(invalid)})"
+            if invalid
+            else ""
+        )
         if not started and not queued:
-            self._say("Every connector is already running or queued.")
+            self._say(f"Every connector is already running or queued{skipped}.")
         else:
             limit = self.supervisor.limit
             extra = f", {queued} queued (at most {limit} at once)" if queued else ""
-            self._say(f"Started {started} syncs{extra}.")
+            self._say(f"Started {plural(started, 'sync')}{extra}{skipped}.")
 
     def _report_end(self, view: LiveRun) -> None:
         """A run of this app ended: say how (in the UI thread, before it is painted)."""
@@ -423,9 +530,22 @@ class SyncdeckApp(App[int]):
             message = self.context.redact(str(outcome.error))
             self.run_log.note(cid, message, "warning")
             self._say(message, "warning")
+        elif outcome.kind is EndKind.ABANDONED:
+            self._say(
+                f"{cid}: the run was abandoned; what it had read is stored and "
+                "checkpointed, and its lease is free.",
+                "warning",
+            )
         elif outcome.error is not None and outcome.run_id is None:
             self.run_log.note(cid, f"sync failed to start: {view.error}", "error", view.traceback)
             self._say(f"{cid} could not start: {view.error}", "error", timeout=10)
+        elif view.status is RunStatus.FAILED and view.deletes_held:
+            self._say(
+                f"{cid}: the deletion guard held back {plural(view.deletes_held, 'deletion')}."
+                "\nPress D to apply them if the source really lost those documents.",
+                "warning",
+                timeout=10,
+            )
         elif view.status is RunStatus.FAILED:
             self._say(
                 f"{cid} failed: {view.error}\nPress s to resume from the saved cursor.",
@@ -436,13 +556,24 @@ class SyncdeckApp(App[int]):
             if not self.quitting:
                 self._say(f"{cid} cancelled; its checkpoint is saved.", "warning")
         elif outcome.written is not None and cid not in self._quiet:
-            self._say(f"{cid} synced: {outcome.written:,} documents written.", timeout=3)
+            self._say(f"{cid} synced: {plural(outcome.written, 'document')} written.", timeout=3)
         self._quiet.discard(cid)
         self.poller.refresh()
 
     def cancel_selected(self) -> None:
         cid = self._target()
         if cid is None:
+            return
+        view = self.supervisor.live.view(cid)
+        asked = view.cancelling_for(self.clock.monotonic()) if view is not None else None
+        if asked is not None and view is not None and view.phase is Phase.CANCELLING:
+            if asked >= ABANDON_AFTER:
+                self.abandon_selected()
+            else:
+                self._say(
+                    f"{cid} is stopping at its next item. If its connector does not return, "
+                    f"press c again after {duration(ABANDON_AFTER)} to abandon the run.",
+                )
             return
         result = self.supervisor.cancel(cid)
         if result is Phase.SKIPPED:
@@ -461,6 +592,160 @@ class SyncdeckApp(App[int]):
             self._say(f"{cid} is not running.", "warning")
         self.repaint()
 
+    def abandon_selected(self) -> None:
+        """Force-stop: close a run whose connector does not answer a cancel."""
+        cid = self._target()
+        if cid is None:
+            return
+        view = self.supervisor.live.view(cid)
+        if view is None or not view.running or cid not in self.supervisor.running:
+            self._say(f"{cid} has no run of this app to abandon.", "warning")
+            return
+        waited = duration(view.waiting) if view.waiting else "a moment"
+        message = (
+            f"Run {view.number or view.run_id} of {cid} is blocked in its connector (its last "
+            f"item came {waited} ago). Abandoning it stores and checkpoints the "
+            f"{plural(view.held, 'document')} it read and not yet stored, marks the run "
+            "abandoned and frees its lease and its slot. Its thread is left behind: if the "
+            "connector ever returns, it stops there."
+        )
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_worker(self._abandon(cid), name=f"abandon {cid}", group="abandon")
+
+        self.push_screen(
+            ConfirmScreen(f"Abandon the run of {cid}?", message, confirm_label="Abandon"),
+            answered,
+        )
+
+    async def _abandon(self, cid: str) -> None:
+        done = await in_daemon_thread(
+            partial(self.supervisor.abandon, cid), name=f"syncdeck-abandon-{cid}"
+        )
+        if done:
+            self.run_log.note(cid, "run abandoned by hand: what it had read is stored", "warning")
+        else:
+            self._say(
+                f"{cid} is not blocked in its connector (it is storing what it read): it "
+                "stops on its own.",
+                "warning",
+            )
+        self.repaint()
+
+    def apply_deletes_selected(self) -> None:
+        """Run again with the deletions the guard held back applied, after asking."""
+        cid = self._target()
+        if cid is None:
+            return
+        overview = self.overviews[cid]
+        if overview.status is not DisplayStatus.DELETES_HELD:
+            self._say(f"{cid} has no deletions held back by the guard.", "warning")
+            return
+        held = overview.deletes_held
+        message = (
+            f"The last run of {cid} would have deleted {plural(held, 'stored document')} "
+            f"that its source no longer lists, more than its delete_limit allows (or all "
+            f"of its {plural(overview.items_synced, 'document')}), so the guard kept them. "
+            "If the source really lost them (not an unmounted folder or an emptied "
+            "export), sync again with the deletions applied."
+        )
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_log.note(cid, f"syncing with up to {plural(held, 'deletion')} applied")
+                self.sync_connector(cid, apply_deletes=True)
+
+        self.push_screen(
+            ConfirmScreen(
+                f"Apply {plural(held, 'deletion')} to {cid}?", message, confirm_label="Apply"
+            ),
+            answered,
+        )
+
+    def release_selected(self) -> None:
+        """Free a lease whose holder is stuck or gone (never one of this app's runs)."""
+        cid = self._target()
+        if cid is None:
+            return
+        if cid in self.supervisor.running:
+            self._say(f"{cid} is running in this app: cancel it (c) instead.", "warning")
+            return
+        state = self.states.get(cid)
+        holder = state.active if state is not None else None
+        last = state.last_run if state is not None else None
+        if holder is None and last is not None and last.status is RunStatus.RUNNING:
+            holder = last  # recorded as running by a process that is gone
+        if holder is None:
+            self._say(f"No run holds the lease of {cid}: nothing to release.", "warning")
+            return
+        beat = self.clock.local(holder.heartbeat).strftime("%H:%M:%S")
+        message = (
+            f"Run {holder.number or holder.run_id} of {cid} holds its lease: {holder.holder}, "
+            f"last heartbeat at {beat}. Releasing it marks that run abandoned (recorded in "
+            "the history). If that process is in fact still writing, two runs may overlap "
+            "until it notices."
+        )
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._change_checkpoint(
+                    cid,
+                    lambda: self.context.engine.release_lease(cid),
+                    lambda released: (
+                        "lease released by hand"
+                        if released is not None
+                        else "the run ended meanwhile: nothing to release"
+                    ),
+                )
+
+        self.push_screen(
+            ConfirmScreen(f"Release the lease of {cid}?", message, confirm_label="Release"),
+            answered,
+        )
+
+    def forget_selected(self) -> None:
+        """Remove a connector's documents and state, after saying how many."""
+        cid = self._target()
+        if cid is None or self._refuse_if_running(cid, "forget"):
+            return
+
+        async def ask() -> None:
+            try:
+                documents = await in_daemon_thread(
+                    partial(self.context.store.documents_of, cid), name="syncdeck-forget-count"
+                )
+            except SyncdeckError as exc:
+                self._say(str(exc), "error")
+                return
+            message = (
+                f"Delete the {plural(documents, 'stored document')} of {cid}, its checkpoint, "
+                "its run history and its quarantine. This cannot be undone; its next sync "
+                "starts from nothing."
+            )
+
+            def answered(confirmed: bool | None) -> None:
+                if confirmed:
+                    self._change_checkpoint(
+                        cid,
+                        lambda: self._forget(cid),
+                        lambda deleted: (
+                            f"forgotten: {plural(deleted, 'document')} deleted, state removed"
+                        ),
+                    )
+
+            self.push_screen(
+                ConfirmScreen(f"Forget {cid}?", message, confirm_label="Forget"), answered
+            )
+
+        self.run_worker(ask(), name=f"forget {cid}", group="forget", exclusive=True)
+
+    def _forget(self, cid: str) -> int:
+        """In a daemon thread: forget the connector, then what this app held of it."""
+        deleted = self.context.engine.forget(cid)
+        self.supervisor.live.forget(cid)
+        return deleted
+
     # -- checkpoint changes --------------------------------------------------------------
 
     def _refuse_if_running(self, cid: str, what: str) -> bool:
@@ -468,10 +753,11 @@ class SyncdeckApp(App[int]):
         if overview is not None and (
             overview.status.is_active or overview.status is DisplayStatus.QUEUED
         ):
-            where = f" in another process ({overview.holder})" if overview.holder else ""
+            doing = _DOING.get(overview.status, "running")
+            where = f" ({overview.holder})" if overview.holder else ""
             self._say(
-                f"Cannot {what} {cid} while it is {overview.status.label}{where}: cancel it "
-                "first or wait for it to finish.",
+                f"Cannot {what} {cid} while it is {doing}{where}: cancel it first or wait "
+                "for it to finish.",
                 "warning",
             )
             return True
@@ -485,9 +771,9 @@ class SyncdeckApp(App[int]):
         items = state.items_synced if state is not None else 0
         message = (
             f"The next sync of {cid} will start from the beginning: its cursor "
-            f"({fmt.cursor(state.cursor if state else None, 40)}) and its since are cleared. "
-            f"Its {items:,} stored documents are kept (re-synced ones are recognised). "
-            "You can undo this with u."
+            f"({fmt.cursor(self._masked(state.cursor if state else None), 40)}) and its "
+            f"since are cleared. Its {plural(items, 'stored document')} are kept (re-synced "
+            "ones are recognised). You can undo this with u."
         )
 
         def answered(confirmed: bool | None) -> None:
@@ -515,10 +801,29 @@ class SyncdeckApp(App[int]):
             self._change_checkpoint(
                 cid,
                 lambda: self.context.engine.set_cursor(cid, edit.cursor),
-                f"cursor set to {fmt.cursor(edit.cursor, 40)} (u undoes it)",
+                f"cursor set to {fmt.cursor(self._masked(edit.cursor), 40)} (u undoes it)",
             )
 
-        self.push_screen(EditCursorScreen(cid, state.cursor if state else None), answered)
+        self.push_screen(
+            EditCursorScreen(
+                cid,
+                state.cursor if state else None,
+                check=partial(self._check_cursor, cid),
+                redact=self.context.redact,
+            ),
+            answered,
+        )
+
+    def _check_cursor(self, cid: str, cursor: str | None) -> str | None:
+        """In a daemon thread: why the connector could not resume from ``cursor`` (its
+        own words, masked), or None when it can."""
+        from syncdeck.app.wording import error_text
+
+        try:
+            self.context.check_cursor(cid, cursor)
+        except Exception as exc:
+            return self.context.redact(error_text(exc))
+        return None
 
     def undo_selected(self) -> None:
         cid = self._target()
@@ -526,12 +831,14 @@ class SyncdeckApp(App[int]):
             return
 
         def describe(restored: dict[str, Any]) -> str:
-            return (
-                f"checkpoint restored: cursor {fmt.cursor(restored.get('cursor'), 40)}, "
-                f"{restored.get('items_synced', 0):,} items"
-            )
+            cursor = fmt.cursor(self._masked(restored.get("cursor")), 40)
+            items = plural(restored.get("items_synced", 0), "item")
+            return f"checkpoint restored: cursor {cursor}, {items}"
 
         self._change_checkpoint(cid, lambda: self.context.engine.undo_checkpoint(cid), describe)
+
+    def _masked(self, cursor: str | None) -> str | None:
+        return self.context.redact(cursor) if cursor is not None else None
 
     def _change_checkpoint(
         self,
@@ -571,7 +878,7 @@ class SyncdeckApp(App[int]):
             except SyncdeckError as exc:
                 self._say(str(exc), "error")
                 return
-            self.push_screen(HistoryScreen(cid, runs, clock=self.clock))
+            self.push_screen(HistoryScreen(cid, runs, clock=self.clock, redact=self.context.redact))
 
         self.run_worker(work(), name=f"history {cid}", group="history", exclusive=True)
 
@@ -614,6 +921,54 @@ class SyncdeckApp(App[int]):
     def show_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    def show_search(self, source: str | None = None) -> None:
+        """The search screen over every source (or one), gathered off the loop."""
+        store = self.context.store
+
+        async def work() -> None:
+            try:
+                sources, kinds = await in_daemon_thread(
+                    lambda: (store.sources(), store.doc_types()), name="syncdeck-search-facets"
+                )
+            except SyncdeckError as exc:
+                self._say(str(exc), "error")
+                return
+            self.push_screen(
+                SearchScreen(
+                    store,
+                    sources={**dict.fromkeys(self.specs, 0), **sources},
+                    doc_types=kinds,
+                    source=source,
+                    clock=self.clock,
+                )
+            )
+
+        self.run_worker(work(), name="search", group="search", exclusive=True)
+
+    def show_connector_search(self) -> None:
+        cid = self._target()
+        if cid is not None:
+            self.show_search(cid)
+
+    def show_quarantine(self) -> None:
+        cid = self._target()
+        if cid is None:
+            return
+
+        async def work() -> None:
+            try:
+                records = await in_daemon_thread(
+                    partial(self.context.engine.rejected, cid, 500), name="syncdeck-rejected"
+                )
+            except SyncdeckError as exc:
+                self._say(str(exc), "error")
+                return
+            self.push_screen(
+                QuarantineScreen(cid, records, clock=self.clock, redact=self.context.redact)
+            )
+
+        self.run_worker(work(), name=f"rejected {cid}", group="rejected", exclusive=True)
+
     # -- quitting ------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
@@ -623,14 +978,16 @@ class SyncdeckApp(App[int]):
         its connector cannot keep the process alive.
         """
         if self.quitting:
-            self.exit(0)
+            self._leave(self._exit_code)
             return
         running = self.supervisor.cancel_all()
         if not running:
-            self.exit(0)
+            self._leave(self._exit_code)
             return
         self.quitting = True
-        self._say(f"Cancelling {len(running)} running syncs and saving their checkpoints…")
+        self._say(
+            f"Cancelling {plural(len(running), 'running sync')} and saving their checkpoints…"
+        )
         self.repaint()
         self.run_worker(self._exit_when_done(), name="quit", group="quit")
 
@@ -639,7 +996,25 @@ class SyncdeckApp(App[int]):
         deadline = loop.time() + self.quit_grace
         while loop.time() < deadline and self.supervisor.busy:
             await asyncio.sleep(0.02)
-        self.exit(0)
+        self._leave(self._exit_code)
+
+    def _leave(self, code: int) -> None:
+        """Exit with ``code`` as the process's exit status (``App.exit``'s first argument
+        is only the app's result)."""
+        self.exit(code, return_code=code)
+
+    @property
+    def _exit_code(self) -> int:
+        """0, or 128 + the signal that ended the app (as the shell would say)."""
+        return 0 if self.signalled is None else 128 + self.signalled
+
+
+#: How a refusal says what a busy connector is doing.
+_DOING = {
+    DisplayStatus.QUEUED: "queued",
+    DisplayStatus.CANCELLING: "cancelling",
+    DisplayStatus.ELSEWHERE: "running in another process",
+}
 
 
 def _close_quietly(connector: Any) -> None:

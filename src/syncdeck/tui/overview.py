@@ -5,8 +5,10 @@ from it.
 The rules (docs/architecture.md, "Runs in the front ends"): this app's runs come from the fold
 only, their records in the state database being copies of it; a run of another process
 is shown as it is recorded; of the rest, the newest run by id. The checkpoint (items,
-cursor, error) is the state database's, except while this app's newest run is ahead of
-it: from its start until the database has recorded its end.
+cursor, since, error) is the state database's, except while this app's newest run is ahead
+of it: from its start until the database has recorded its end. A reset or cursor edit
+newer than the last run is the connector's state until the next run; a connector whose
+configuration cannot be built is invalid whatever its history says.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from syncdeck.app.live import LiveRun, Phase
+from syncdeck.app.wording import WAITING_AFTER
 from syncdeck.core.events import RunStatus
-from syncdeck.core.state import ConnectorState, RunRecord
+from syncdeck.core.state import CheckpointChange, ConnectorState, RunRecord
 from syncdeck.tui.status import DisplayStatus
 
 
@@ -33,14 +36,28 @@ class Overview:
     run: LiveRun | None  # the run the panel shows: the current one, else the last one
     holder: str | None = None  # "pid N on host" of a run of another process
     own: bool = False  # ``run`` is this app's (from the fold), not read back from a record
+    since: datetime | None = None  # what the next run resumes with (the checkpoint's)
+    problem: str | None = None  # why the configuration cannot be built (invalid)
+    change: CheckpointChange | None = None  # a reset or cursor edit newer than the run
 
     def matches(self, needle: str) -> bool:
         """The list filter: a case-insensitive substring of id, type, status or error."""
         needle = needle.strip().lower()
         if not needle:
             return True
-        haystack = (self.connector_id, self.type, self.status.label, self.error or "")
+        haystack = (self.connector_id, self.type, self.status.label, self.shown_error or "")
         return any(needle in field.lower() for field in haystack)
+
+    @property
+    def shown_error(self) -> str | None:
+        """What the Error column says: the invalid configuration's reason, else the
+        checkpoint's error."""
+        return self.problem or self.error
+
+    @property
+    def deletes_held(self) -> int:
+        """Deletions the guard held back in the last run (0 if none)."""
+        return self.run.deletes_held if self.run is not None else 0
 
 
 def recorded(record: RunRecord) -> LiveRun:
@@ -57,6 +74,9 @@ def recorded(record: RunRecord) -> LiveRun:
         error=record.error,
         traceback=record.traceback,
         duration=record.duration,
+        number=record.number,
+        deletes_held=record.deletes_held,
+        notice=record.notice,
     )
 
 
@@ -74,9 +94,14 @@ def build_overview(
     state: ConnectorState | None,
     live: LiveRun | None,
     owns: Callable[[int], bool],
+    *,
+    problem: str | None = None,
+    last_sync: datetime | None = None,
 ) -> Overview:
     """``live`` is the fold's view of the connector (None if it never ran in this app);
-    ``owns`` tells the run ids this app started."""
+    ``owns`` tells the run ids this app started; ``problem`` why its configuration cannot
+    be built; ``last_sync`` the end of its last run as known before (kept while a new run
+    is under way, whose end is not known yet)."""
     phase = live.phase if live is not None else None
     ours = live if live is not None and live.status is not None else None
     active = state.active if state is not None else None
@@ -96,31 +121,51 @@ def build_overview(
         run = recorded(theirs)
     own = run is not None and run is ours
 
+    ended = _ended_at(last)
+    change = state.last_change if state is not None else None
+    if change is not None and ended is not None and change.changed_at < ended:
+        change = None  # the run came after the change: its outcome is the state
+    if change is not None and own and ours is not None and _ahead_of(ours, last):
+        change = None  # this app's run started since (the database has not caught up)
+
     if phase in _PHASES:
         status = _PHASES[phase]  # type: ignore[index]
+        stalled = run is not None and run.running and run.waiting >= WAITING_AFTER
+        if status is DisplayStatus.RUNNING and stalled:
+            status = DisplayStatus.WAITING
     elif elsewhere is not None:
         status = DisplayStatus.ELSEWHERE
+    elif problem is not None:
+        status = DisplayStatus.INVALID
+    elif change is not None:
+        status = DisplayStatus.RESET if change.action == "reset" else DisplayStatus.CURSOR_SET
     elif run is None:
         status = DisplayStatus.IDLE
     elif run.status is RunStatus.RUNNING and not own:
         status = DisplayStatus.ABANDONED  # recorded as running, and its holder is gone
+    elif run.status is RunStatus.FAILED and run.deletes_held:
+        status = DisplayStatus.DELETES_HELD
     else:
         status = DisplayStatus.from_run(run.status)
 
     items = state.items_synced if state is not None else 0
     cursor = state.cursor if state is not None else None
     error = state.error if state is not None else None
+    since = state.last_sync if state is not None else None
     if elsewhere is not None:
         items, cursor = elsewhere.items_synced, elsewhere.cursor_end
     elif own and ours is not None and _ahead_of(ours, last):
         if ours.run_id is not None:
             items, cursor = ours.items_synced, ours.cursor
+            since = ours.since  # until it ends: what it resumed with
         error = ours.error if ours.status is RunStatus.FAILED else None
 
-    if last is not None and last.finished_at is not None:
-        last_sync: datetime | None = last.finished_at
-    else:
-        last_sync = state.last_sync if state is not None else None
+    # When the connector last ran: the end of its newest finished run. A run under way
+    # has no end yet: what was known before is kept (never "never" while it starts).
+    if ended is not None:
+        last_sync = ended
+    elif last_sync is None and state is not None:
+        last_sync = state.last_sync
 
     return Overview(
         connector_id=connector_id,
@@ -133,7 +178,14 @@ def build_overview(
         run=run,
         holder=elsewhere.holder if elsewhere is not None else None,
         own=own,
+        since=since,
+        problem=problem,
+        change=change,
     )
+
+
+def _ended_at(last: RunRecord | None) -> datetime | None:
+    return last.finished_at if last is not None else None
 
 
 def _ahead_of(ours: LiveRun, last: RunRecord | None) -> bool:

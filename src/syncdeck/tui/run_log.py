@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from syncdeck.app.live import LiveRun
-from syncdeck.app.wording import outcomes
+from syncdeck.app.wording import outcomes, plural
 from syncdeck.core.events import (
     BatchCommitted,
     DocumentRejected,
@@ -63,8 +64,10 @@ class _Pending:
 class RunLog:
     """Thread-safe; :meth:`record` is an engine listener."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, redact: Callable[[str], str] = str) -> None:
         self._clock = clock
+        self._redact = redact
+        self._numbers: dict[int, int] = {}  # run id -> its number among its connector's
         self._lock = threading.Lock()
         self._pending: dict[str, _Pending] = {}
         self._seen_records: dict[int, RunStatus] = {}
@@ -77,21 +80,32 @@ class RunLog:
         cid = event.connector_id
         with self._lock:
             if isinstance(event, RunStarted):
+                if event.number:
+                    self._numbers[event.run_id] = event.number
                 start = (
-                    f"from cursor {fmt.cursor(event.cursor, 40)}"
+                    f"from cursor {self._cursor(event.cursor, 40)}"
                     if event.cursor is not None
                     else "from the beginning"
                 )
-                self._add(cid, f"run {event.run_id} started {start}")
+                self._add(cid, f"{self._run(event.run_id)} started {start}")
+                if event.notice:
+                    self._add(cid, event.notice, "warning")
+            elif isinstance(event, BatchCommitted) and event.sweep:
+                self._add(
+                    cid,
+                    f"sweep: {plural(event.batch.deleted, 'document')} deleted, no longer in "
+                    f"the source · total {event.items_synced:,}",
+                    "warning",
+                )
             elif isinstance(event, BatchCommitted):
                 batch = event.batch
                 parts = [f"{count:,} {label}" for label, count in outcomes(batch) if count]
                 self._add(
                     cid,
-                    f"batch {event.number}: {event.size:,} docs "
+                    f"batch {event.number}: {plural(event.size, 'doc')} "
                     f"({', '.join(parts or ['none stored'])}) · "
-                    f"cursor {fmt.cursor(event.cursor, 24)} · total {event.items_synced:,}",
-                    "warning" if batch.rejected else "info",
+                    f"cursor {self._cursor(event.cursor, 24)} · total {event.items_synced:,}",
+                    "warning" if batch.rejected or batch.deleted else "info",
                 )
             elif isinstance(event, DocumentRejected):
                 pending = self._pending.setdefault(cid, _Pending())
@@ -105,22 +119,41 @@ class RunLog:
                 self._finished(cid, event)
 
     def _finished(self, cid: str, event: RunFinished) -> None:
+        deleted = f", {event.deleted:,} deleted" if event.deleted else ""
         summary = (
-            f"{event.documents:,} docs, {event.written:,} written, "
+            f"{plural(event.documents, 'doc')}, {event.written:,} written{deleted}, "
             f"{event.rejected:,} rejected · total {event.items_synced:,}"
         )
+        run = self._run(event.run_id)
         if event.status is RunStatus.SUCCEEDED:
-            self._add(cid, f"run {event.run_id} succeeded: {summary}", "success")
+            self._add(cid, f"{run} succeeded: {summary}", "success")
+        elif event.status is RunStatus.FAILED and event.deletes_held:
+            self._add(
+                cid,
+                f"{run} held back {plural(event.deletes_held, 'deletion')} (the deletion "
+                f"guard): {event.error} · {summary} · press D to apply them",
+                "warning",
+            )
         elif event.status is RunStatus.FAILED:
             self._add(
                 cid,
-                f"run {event.run_id} failed: {event.error} · {summary} · "
-                f"resumes from cursor {fmt.cursor(event.cursor, 24)}",
+                f"{run} failed: {event.error} · {summary} · "
+                f"resumes from cursor {self._cursor(event.cursor, 24)}",
                 "error",
                 event.traceback,
             )
         else:
-            self._add(cid, f"run {event.run_id} {event.status.value}: {summary}", "warning")
+            text = f"{run} {event.status.value}: {summary}"
+            if event.status is RunStatus.ABANDONED and event.error:
+                text += f" · {event.error}"
+            self._add(cid, text, "warning")
+
+    def _run(self, run_id: int) -> str:
+        """``run 3``: its number among its connector's runs (the id when not known)."""
+        return f"run {self._numbers.get(run_id, run_id)}"
+
+    def _cursor(self, cursor: str | None, width: int) -> str:
+        return fmt.cursor(self._redact(cursor) if cursor is not None else None, width)
 
     # -- the app (UI thread) -----------------------------------------------------------
 
@@ -139,15 +172,17 @@ class RunLog:
             if seen is run.status:
                 return
             self._seen_records[run.run_id] = run.status
+            if run.number:
+                self._numbers[run.run_id] = run.number
             if holder:
                 self._holders[run.run_id] = holder
             where = f" ({self._holders[run.run_id]})" if run.run_id in self._holders else ""
             cid = run.connector_id
             if run.status is RunStatus.RUNNING:
-                self._add(cid, f"run {run.run_id} is running in another process{where}")
+                self._add(cid, f"{self._run(run.run_id)} is running in another process{where}")
             elif seen is not None or run.status is RunStatus.FAILED:
-                summary = f"{run.totals.documents:,} docs, {run.totals.written:,} written"
-                text = f"run {run.run_id}{where} {run.status.value}: {summary}"
+                summary = f"{plural(run.totals.documents, 'doc')}, {run.totals.written:,} written"
+                text = f"{self._run(run.run_id)}{where} {run.status.value}: {summary}"
                 if run.error:
                     text += f" · {run.error}"
                 self._add(cid, text, _LEVELS.get(run.status, "warning"), run.traceback)
@@ -169,7 +204,7 @@ class RunLog:
                 lines.append(
                     LogLine(
                         self._clock.now(),
-                        f"... and {queued.rejections_unlogged:,} more rejected documents",
+                        f"... and {plural(queued.rejections_unlogged, 'more rejected document')}",
                         "warning",
                     )
                 )

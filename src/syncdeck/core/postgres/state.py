@@ -203,15 +203,7 @@ class PostgresStateStore:
                 (connector_id, limit),
             ).fetchall()
         )
-        return [
-            CheckpointChange(
-                action,
-                changed_at,
-                bool(existed),
-                CheckpointRow(items or 0, restored_or_none(cursor), since, error),
-            )
-            for action, changed_at, existed, items, cursor, since, error in rows
-        ]
+        return [_change(row) for row in rows]
 
     def forget(self, connector_id: str) -> None:
         def operation(conn: Any) -> None:
@@ -460,9 +452,14 @@ class PostgresStateStore:
     def states(self, lease_timeout: float | None = None) -> dict[str, ConnectorState]:
         """Every connector with its live run (any host) and its last run."""
 
-        def operation(conn: Any) -> tuple[list[Any], list[Any], list[Any]]:
+        def operation(conn: Any) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
             saved = conn.execute(
                 "SELECT connector_id, items_synced, cursor, last_sync, error FROM sync_state"
+            ).fetchall()
+            newest = conn.execute(
+                "SELECT DISTINCT ON (connector_id) connector_id, action, changed_at, existed, "
+                "items_synced, cursor, last_sync, error FROM checkpoint_history "
+                "ORDER BY connector_id, id DESC"
             ).fetchall()
             latest = conn.execute(
                 f"SELECT DISTINCT ON (connector_id) {RUN_COLUMNS} FROM sync_runs "
@@ -471,9 +468,10 @@ class PostgresStateStore:
             live = conn.execute(
                 f"SELECT {RUN_COLUMNS}, {_AGE} FROM sync_runs WHERE status='running'"
             ).fetchall()
-            return saved, latest, live
+            return saved, latest, live, newest
 
-        saved, latest, live = self._session.run(operation)
+        saved, latest, live, newest = self._session.run(operation)
+        changes = {row[0]: _change(row[1:]) for row in newest}
         last_runs = {r.connector_id: r for r in map(run_from_row, latest)}
         active = {}
         for row in live:
@@ -492,8 +490,20 @@ class PostgresStateStore:
                 error=row[4] if row else None,
                 active=active.get(connector_id),
                 last_run=last_runs.get(connector_id),
+                last_change=changes.get(connector_id),
             )
         return result
+
+
+def _change(row: Any) -> CheckpointChange:
+    """A checkpoint_history row (action, changed_at, existed, items, cursor, since, error)."""
+    action, changed_at, existed, items, cursor, since, error = row
+    return CheckpointChange(
+        action,
+        changed_at,
+        bool(existed),
+        CheckpointRow(items or 0, restored_or_none(cursor), since, error),
+    )
 
 
 def _lock(conn: Any, connector_id: str) -> None:

@@ -6,16 +6,19 @@ commit that moves the cursor can run inside it (``write(..., then=...)``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from syncdeck.core.backend import BatchHook
 from syncdeck.core.counters import RunCounts
 from syncdeck.core.database import STORE
-from syncdeck.core.errors import DatabaseCorruptError
+from syncdeck.core.documents import as_utc
+from syncdeck.core.errors import DatabaseCorruptError, DatabaseError, DatabaseUnavailableError
 from syncdeck.core.postgres import schema
 from syncdeck.core.postgres.connection import RETRY_FOR, Server, Session
 from syncdeck.core.postgres.search import plain_words, tsquery
+from syncdeck.core.postgres.snippets import HEADLINE_OPTIONS, MARGIN, OPENING, framed
 from syncdeck.core.postgres.text import (
     key_from_pg,
     key_to_pg,
@@ -25,15 +28,17 @@ from syncdeck.core.postgres.text import (
     text_to_pg_or_none,
 )
 from syncdeck.core.store import (
+    RECENT_PREVIEW,
     ROW_COLUMNS,
     SearchHit,
     StoredRow,
     StoredView,
     StoreIdentity,
+    _hit,
     by_source,
     plan_batch,
 )
-from syncdeck.core.text import restored, storable
+from syncdeck.core.text import ESCAPE, restored, storable
 
 _COLUMNS = ", ".join(f'"{c}"' if c == "timestamp" else c for c in ROW_COLUMNS)
 _COPY = f"COPY documents ({_COLUMNS}, connector) FROM STDIN"
@@ -56,10 +61,6 @@ _TALLY = "SELECT documents, generation FROM connectors WHERE connector = %s"
 # ts_rank's weights are {D, C, B, A}: content (C) below author (B) below title (A), as
 # SQLite's bm25(10, 1, 2) ranks them.
 _WEIGHTS = "'{0.1, 0.1, 0.2, 1.0}'"
-_HEADLINE = (
-    'StartSel="[", StopSel="]", MaxWords=12, MinWords=4, ShortWord=0, '
-    'MaxFragments=1, FragmentDelimiter="…"'
-)
 
 
 class PostgresStore:
@@ -297,64 +298,122 @@ class PostgresStore:
 
     # -- reading -----------------------------------------------------------------------
 
-    def search(self, query: str, *, limit: int = 10, source: str | None = None) -> list[SearchHit]:
-        """Ranked hits (title above author above content) with ``[``/``]`` snippets; the
-        query language is the SQLite store's (core.postgres.search)."""
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        source: str | None = None,
+        doc_type: str | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[SearchHit]:
+        """Ranked hits within the SQLite store's filters (source, document type, a
+        case-insensitive part of the author, ``since`` included, ``until`` excluded), with
+        snippets marked and framed as FTS5 marks them (core.postgres.snippets); the query
+        language is the SQLite store's (core.postgres.search).
+
+        The ranking differs: ``ts_rank`` weighs title above author above content as
+        bm25(10, 1, 2) does, but counts matches without BM25's rarity of a word across the
+        store or its discount for long documents, so hits of equal standing on SQLite may
+        come in another order here (ties: oldest stored first). ``score`` is the negated
+        rank, so lower is better on both backends.
+        """
         if not query.strip():
             return []
+        where = _filters(source, doc_type, author, since, until)
         try:
-            return self._search(*tsquery(query), limit, source)
-        except Exception:
-            return self._search(*plain_words(query), limit, source)
+            return self._search(*tsquery(query), limit, where)
+        except DatabaseUnavailableError:
+            raise
+        except DatabaseError:
+            return self._search(*plain_words(query), limit, where)
 
     def _search(
-        self, expression: str, params: list[str], limit: int, source: str | None
+        self, expression: str, params: list[str], limit: int, where: _Where
     ) -> list[SearchHit]:
-        where = "search @@ q.query" + (" AND source = %s" if source is not None else "")
         sql = (
             f"WITH q AS (SELECT {expression} AS query), "
-            f"top AS (SELECT id, ts_rank({_WEIGHTS}, search, q.query) AS rank "
-            f"FROM documents, q WHERE {where} ORDER BY rank DESC, id LIMIT %s) "
-            "SELECT d.source, d.doc_id, d.title, "
-            f"ts_headline('simple', left(d.content, {schema.INDEXED_CHARS}), q.query, "
-            f"'{_HEADLINE}'), -top.rank, d.\"timestamp\", d.author, d.doc_type "
-            "FROM top JOIN documents d USING (id), q ORDER BY top.rank DESC, d.id"
+            f"top AS (SELECT d.id, ts_rank({_WEIGHTS}, d.search, q.query) AS rank "
+            f"FROM documents d, q WHERE d.search @@ q.query{where.sql} "
+            "ORDER BY rank DESC, d.id LIMIT %s), "
+            f"lit AS (SELECT top.id, top.rank, ts_headline('simple', "
+            f"left(d.content, {schema.INDEXED_CHARS}), q.query, %s) AS h "
+            "FROM top JOIN documents d USING (id), q) "
+            'SELECT d.source, d.doc_id, d.title, lit.h, -lit.rank, d."timestamp", d.author, '
+            f"d.doc_type, f.at, substr(d.content, greatest(1, f.at - {MARGIN}), "
+            f"least(greatest(f.at - 1, 0), {MARGIN})), "
+            f"substr(d.content, f.at + length(p.plain), {MARGIN + 1}), "
+            f"CASE WHEN strpos(lit.h, chr(2)) = 0 THEN left(d.content, {OPENING + 1}) END "
+            "FROM lit JOIN documents d USING (id) "
+            "CROSS JOIN LATERAL (SELECT replace(replace(lit.h, chr(2), ''), chr(3), '') "
+            "AS plain) p "
+            "CROSS JOIN LATERAL (SELECT strpos(d.content, p.plain) AS at) f "
+            "ORDER BY lit.rank DESC, d.id"
         )
-        values: list[Any] = [*params, *([source] if source is not None else []), limit]
-        rows = self._read(sql, values)
+        rows = self._read(sql, [*params, *where.params, limit, HEADLINE_OPTIONS])
         return [
-            SearchHit(
-                restored(key_from_pg(r[0])),
-                restored(key_from_pg(r[1])),
-                text_from_pg(r[2]),
-                r[3],
-                float(r[4]),
-                r[5].isoformat(),
-                text_from_pg(r[6]),
-                text_from_pg(r[7]),
-            )
+            _pg_hit(r[:3], framed(r[3], r[8], r[9], r[10], r[11]), float(r[4]), r[5:8])
             for r in rows
         ]
 
+    def recent(
+        self,
+        *,
+        limit: int = 10,
+        source: str | None = None,
+        doc_type: str | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[SearchHit]:
+        """The newest documents (by timestamp, then newest stored) within the filters of
+        :meth:`search`, without a query."""
+        where = _filters(source, doc_type, author, since, until)
+        sql = (
+            "SELECT d.source, d.doc_id, d.title, CASE WHEN starts_with(d.content, %s) "
+            f"THEN d.content ELSE left(d.content, {RECENT_PREVIEW}) END, "
+            'd."timestamp", d.author, d.doc_type FROM documents d '
+            f'WHERE TRUE{where.sql} ORDER BY d."timestamp" DESC, d.id DESC LIMIT %s'
+        )
+        rows = self._read(sql, [ESCAPE, *where.params, limit])
+        return [_pg_hit(r[:3], text_from_pg(r[3])[:RECENT_PREVIEW], 0.0, r[4:7]) for r in rows]
+
+    def doc_types(self, source: str | None = None) -> dict[str, int]:
+        """Document types and how many documents of each (most first, then by name in
+        code-point order, as SQLite sorts them)."""
+        where = " WHERE source = %s" if source is not None else ""
+        rows = self._read(
+            f"SELECT doc_type, count(*) AS n FROM documents{where} "
+            'GROUP BY doc_type ORDER BY n DESC, doc_type COLLATE "C"',
+            (key_to_pg(storable(source)),) if source is not None else (),
+        )
+        return {text_from_pg(kind): int(n) for kind, n in rows}
+
     def get(self, source: str, doc_id: str) -> dict[str, Any] | None:
         row = self._read_one(
-            f"SELECT {_COLUMNS}, connector, ingested_at FROM documents "
-            "WHERE source = %s AND doc_id = %s",
+            f"SELECT {_RECORD_COLUMNS} FROM documents WHERE source = %s AND doc_id = %s",
             (key_to_pg(storable(source)), key_to_pg(storable(doc_id))),
         )
-        if row is None:
-            return None
-        record = {
-            name: text_from_pg(value) if isinstance(value, str) else value
-            for name, value in zip((*ROW_COLUMNS, "connector", "ingested_at"), row, strict=True)
-        }
-        record["source"] = restored(key_from_pg(row[0]))
-        record["doc_id"] = restored(key_from_pg(row[1]))
-        record["timestamp"] = record["timestamp"].isoformat()
-        record["ingested_at"] = record["ingested_at"].isoformat()
-        record["participants"] = json.loads(record["participants"])
-        record["metadata"] = json.loads(record["metadata"])
-        return record
+        return None if row is None else _record(row)
+
+    def export(self, connector: str, *, page: int = 500) -> Iterator[dict[str, Any]]:
+        """Every document ``connector`` stored, oldest stored first, as :meth:`get` gives
+        them, a page per short transaction (as on SQLite: no snapshot across pages, so a
+        sync running meanwhile may add to or remove from what follows)."""
+        last = 0
+        while True:
+            rows = self._read(
+                f"SELECT id, {_RECORD_COLUMNS} FROM documents WHERE connector = %s AND id > %s "
+                "ORDER BY id LIMIT %s",
+                (connector, last, page),
+            )
+            for row in rows:
+                yield _record(row[1:])
+            if len(rows) < page:
+                return
+            last = rows[-1][0]
 
     def count(self, source: str | None = None) -> int:
         if source is None:
@@ -366,7 +425,9 @@ class PostgresStore:
         )
 
     def sources(self) -> dict[str, int]:
-        rows = self._read("SELECT source, count(*) FROM documents GROUP BY source ORDER BY source")
+        rows = self._read(
+            'SELECT source, count(*) FROM documents GROUP BY source ORDER BY source COLLATE "C"'
+        )
         return {restored(key_from_pg(source)): int(n) for source, n in rows}
 
     def check_index(self) -> None:
@@ -398,6 +459,86 @@ class PostgresStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_RECORD_FIELDS = (*ROW_COLUMNS, "connector", "ingested_at")
+_RECORD_COLUMNS = f"{_COLUMNS}, connector, ingested_at"
+
+
+def _stamp(value: datetime) -> str:
+    """``ingested_at`` as the SQLite store writes it (``strftime('%Y-%m-%dT%H:%M:%fZ')``),
+    so an export reads the same from either backend."""
+    utc = as_utc(value)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def _record(row: Sequence[Any]) -> dict[str, Any]:
+    """A stored document as the SQLite store's ``get`` gives it: ids restored, text
+    unescaped, JSON fields decoded, times as ISO text in UTC."""
+    record = {
+        name: text_from_pg(value) if isinstance(value, str) else value
+        for name, value in zip(_RECORD_FIELDS, row, strict=True)
+    }
+    record["source"] = restored(key_from_pg(row[0]))
+    record["doc_id"] = restored(key_from_pg(row[1]))
+    record["timestamp"] = as_utc(record["timestamp"]).isoformat()
+    record["ingested_at"] = _stamp(record["ingested_at"])
+    record["participants"] = json.loads(record["participants"])
+    record["metadata"] = json.loads(record["metadata"])
+    return record
+
+
+def _pg_hit(ids: Sequence[str], snippet: str, score: float, details: Sequence[Any]) -> SearchHit:
+    """A hit from ``(source, doc_id, title)``, a marked snippet and ``(timestamp, author,
+    doc_type)`` as PostgreSQL returns them."""
+    source, doc_id, title = ids
+    timestamp, author, doc_type = details
+    return _hit(
+        (
+            key_from_pg(source),
+            key_from_pg(doc_id),
+            text_from_pg(title),
+            snippet,
+            score,
+            as_utc(timestamp).isoformat(),
+            text_from_pg(author),
+            text_from_pg(doc_type),
+        )
+    )
+
+
+class _Where(NamedTuple):
+    sql: str  # " AND ..." conditions on documents d
+    params: list[Any]
+
+
+def _filters(
+    source: str | None,
+    doc_type: str | None,
+    author: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> _Where:
+    """The search filters, meaning what they mean on SQLite: the author's case folded in
+    ASCII only (SQLite's ``lower``, hence ``COLLATE "C"``), times compared in UTC."""
+    sql: list[str] = []
+    params: list[Any] = []
+    if source is not None:
+        sql.append("d.source = %s")
+        params.append(key_to_pg(storable(source)))
+    if doc_type is not None:
+        sql.append("d.doc_type = %s")
+        params.append(text_to_pg(doc_type))
+    if author:
+        sql.append('strpos(lower(d.author COLLATE "C"), lower(%s::text COLLATE "C")) > 0')
+        params.append(author)
+    if since is not None:
+        sql.append('d."timestamp" >= %s')
+        params.append(as_utc(since))
+    if until is not None:
+        sql.append('d."timestamp" < %s')
+        params.append(as_utc(until))
+    return _Where("".join(f" AND {part}" for part in sql), params)
 
 
 def _pg_row(row: StoredRow) -> tuple[Any, ...]:

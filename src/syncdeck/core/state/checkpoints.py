@@ -4,6 +4,7 @@ checkpoint still belongs to the knowledge store it was written for."""
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from syncdeck.core.documents import utcnow
 from syncdeck.core.errors import NothingToUndo
@@ -102,21 +103,35 @@ def undo(conn: sqlite3.Connection, connector_id: str) -> CheckpointRow:
     return CheckpointRow(items, restored_or_none(cursor), parse_time(last_sync), error)
 
 
+_CHANGE_COLUMNS = "action, changed_at, existed, items_synced, cursor, last_sync, error"
+
+
+def _change(row: tuple[Any, ...]) -> CheckpointChange:
+    action, changed_at, existed, items, cursor, last_sync, error = row
+    return CheckpointChange(
+        action,
+        parse_time(changed_at),  # type: ignore[arg-type]
+        bool(existed),
+        CheckpointRow(items or 0, restored_or_none(cursor), parse_time(last_sync), error),
+    )
+
+
 def history(conn: sqlite3.Connection, connector_id: str, limit: int) -> list[CheckpointChange]:
     rows = conn.execute(
-        "SELECT action, changed_at, existed, items_synced, cursor, last_sync, error FROM "
-        "checkpoint_history WHERE connector_id=? ORDER BY id DESC LIMIT ?",
+        f"SELECT {_CHANGE_COLUMNS} FROM checkpoint_history WHERE connector_id=? "
+        "ORDER BY id DESC LIMIT ?",
         (connector_id, limit),
     ).fetchall()
-    return [
-        CheckpointChange(
-            action,
-            parse_time(changed_at),  # type: ignore[arg-type]
-            bool(existed),
-            CheckpointRow(items or 0, restored_or_none(cursor), parse_time(last_sync), error),
-        )
-        for action, changed_at, existed, items, cursor, last_sync, error in rows
-    ]
+    return [_change(row) for row in rows]
+
+
+def latest_changes(conn: sqlite3.Connection) -> dict[str, CheckpointChange]:
+    """Every connector's newest reset or cursor edit (what undo would revert)."""
+    rows = conn.execute(
+        f"SELECT connector_id, {_CHANGE_COLUMNS} FROM checkpoint_history WHERE id IN "
+        "(SELECT max(id) FROM checkpoint_history GROUP BY connector_id)"
+    ).fetchall()
+    return {row[0]: _change(row[1:]) for row in rows}
 
 
 def forget(conn: sqlite3.Connection, connector_id: str) -> None:

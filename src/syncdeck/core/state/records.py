@@ -76,6 +76,7 @@ class RunRecord(CountsView):
     deletes_held: int = 0  # deletions the guard withheld (the run failed for it)
     notice: str | None = None  # what the run said about itself (e.g. why it started over)
     process_start: str | None = None  # the holder's start (boot id and clock ticks)
+    number: int = 0  # 1-based number of the run among its connector's runs
 
     @property
     def duration(self) -> float:
@@ -90,7 +91,10 @@ class RunRecord(CountsView):
 RUN_COLUMNS = (
     "run_id, connector_id, status, started_at, finished_at, heartbeat, pid, host, since, "
     "cursor_start, cursor_end, documents, inserted, updated, unchanged, rejected, batches, "
-    "items_synced, error, traceback, deleted, deletes_held, notice, process_start"
+    "items_synced, error, traceback, deleted, deletes_held, notice, process_start, "
+    # the run's number among its connector's runs (an index lookup: sync_runs_by_connector)
+    "(SELECT count(*) FROM sync_runs AS earlier WHERE earlier.connector_id = "
+    "sync_runs.connector_id AND earlier.run_id <= sync_runs.run_id)"
 )
 
 
@@ -115,6 +119,7 @@ def run_from_row(row: tuple[Any, ...]) -> RunRecord:
         deletes_held=row[21],
         notice=row[22],
         process_start=row[23],
+        number=row[24],
     )
 
 
@@ -151,3 +156,4 @@ class ConnectorState:
     error: str | None
     active: RunRecord | None  # the live lease holder, in this process or another
     last_run: RunRecord | None
+    last_change: CheckpointChange | None = None  # the newest reset or cursor edit

@@ -228,6 +228,7 @@ def states(
         "(SELECT max(run_id) FROM sync_runs GROUP BY connector_id)"
     ).fetchall()
     live = conn.execute(f"SELECT {RUN_COLUMNS} FROM sync_runs WHERE status='running'").fetchall()
+    changes = checkpoints.latest_changes(conn)
     last_runs = {r.connector_id: r for r in map(run_from_row, latest)}
     active = {r.connector_id: r for r in map(run_from_row, live) if not is_stale(r, lease_timeout)}
     by_id = {row[0]: row for row in saved}
@@ -242,5 +243,6 @@ def states(
             error=row[4] if row else None,
             active=active.get(connector_id),
             last_run=last_runs.get(connector_id),
+            last_change=changes.get(connector_id),
         )
     return result

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -19,14 +19,19 @@ from syncdeck.tui.status import DisplayStatus
 
 MEANINGS: dict[DisplayStatus, str] = {
     DisplayStatus.IDLE: "never synced",
+    DisplayStatus.INVALID: "its configuration cannot be built: the reason is in Error",
     DisplayStatus.QUEUED: "waits for a free slot",
     DisplayStatus.RUNNING: "syncing in this app",
-    DisplayStatus.CANCELLING: "stops at the next item",
-    DisplayStatus.ELSEWHERE: "syncing in another process",
+    DisplayStatus.WAITING: "syncing, but its connector has yielded nothing for 5 s or more",
+    DisplayStatus.CANCELLING: "stops at the next item (c again after 10 s abandons the run)",
+    DisplayStatus.ELSEWHERE: "syncing in another process (a terminal, cron)",
     DisplayStatus.SUCCEEDED: "last run finished",
-    DisplayStatus.FAILED: "last run failed; s resumes",
-    DisplayStatus.CANCELLED: "last run was cancelled",
-    DisplayStatus.ABANDONED: "its process died mid-run",
+    DisplayStatus.FAILED: "last run failed; s resumes from the saved cursor",
+    DisplayStatus.DELETES_HELD: "the deletion guard held back deletions; shift+d applies them",
+    DisplayStatus.CANCELLED: "last run was cancelled; its checkpoint is saved",
+    DisplayStatus.ABANDONED: "its run was abandoned (process died, or force-stopped)",
+    DisplayStatus.RESET: "checkpoint reset by hand: the next sync starts over (u undoes it)",
+    DisplayStatus.CURSOR_SET: "cursor set by hand: the next sync resumes there (u undoes it)",
 }
 
 
@@ -62,10 +67,15 @@ class HelpScreen(ModalScreen[None]):
         super().__init__(classes="dialog-screen")
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog dialog-wide"):
+        # The hint stays in view below the scrolled keys, however small the terminal.
+        with Vertical(classes="dialog dialog-wide", id="help-dialog"):
             yield Label("syncdeck help", classes="dialog-title")
-            yield Static(help_renderable(key_rows(self.app)), classes="dialog-body")
-            yield Static("Escape closes", classes="dialog-hint")
+            with VerticalScroll(id="help-body"):
+                yield Static(help_renderable(key_rows(self.app)), classes="dialog-body")
+            yield Static("↑↓ scroll · Escape closes", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body", VerticalScroll).focus()
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

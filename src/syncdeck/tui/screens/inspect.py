@@ -14,7 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, LoadingIndicator, Static
 
-from syncdeck.app.wording import error_text
+from syncdeck.app.wording import error_text, plural
 from syncdeck.core.errors import SyncdeckError
 from syncdeck.core.inspection import InspectItem, InspectReport
 from syncdeck.tui import formatting as fmt
@@ -169,7 +169,8 @@ class InspectScreen(ModalScreen[None]):
             else "stopped at the document limit"
         )
         text.append(
-            f"{report.documents:,} documents, {report.checkpoints:,} checkpoints · {ending}\n"
+            f"{plural(report.documents, 'document')}, "
+            f"{plural(report.checkpoints, 'checkpoint')} · {ending}\n"
         )
         if not report.items and not self.from_start and not report.error:
             text.append("nothing after the saved cursor: press f to start from the beginning\n")

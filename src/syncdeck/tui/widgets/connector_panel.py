@@ -10,34 +10,59 @@ width to render them at.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, RichLog, Sparkline, Static
 
-from syncdeck.app.live import LiveRun
-from syncdeck.app.wording import VOLUME, outcome_names
+from syncdeck.app.live import LiveRun, Phase
+from syncdeck.app.wording import (
+    ABANDON_AFTER,
+    VOLUME,
+    outcome_names,
+    plural,
+    progress_text,
+    waiting_text,
+)
 from syncdeck.tui import formatting as fmt
 from syncdeck.tui.clock import Clock
 from syncdeck.tui.overview import Overview
 from syncdeck.tui.run_log import LogLine
+from syncdeck.tui.status import DisplayStatus
 from syncdeck.tui.throughput import ThroughputMeter
 from syncdeck.tui.widgets.palette import LEVEL_ROLES, role_style
 
 MAX_LOG_LINES = 5000
+BAR_WIDTH = 20
+#: The panel's own links to the screens about its connector: (key, action, label); they
+#: answer a click, and the keys do the same from the list.
+PANEL_LINKS = (
+    ("", "search_connector", "search its documents"),
+    ("x", "quarantine", "rejected"),
+    ("h", "history", "history"),
+    ("i", "inspect", "dry run"),
+)
 
 
 class ConnectorPanel(Vertical):
     def __init__(
-        self, connector_id: str, type_name: str, *, clock: Clock, id: str | None = None
+        self,
+        connector_id: str,
+        type_name: str,
+        *,
+        clock: Clock,
+        redact: Callable[[str], str] = str,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="connector-panel")
         self.connector_id = connector_id
         self.type_name = type_name
         self.clock = clock
+        self.redact = redact
         self.meter = ThroughputMeter()
         self.active = False
         self._backlog: deque[Text] = deque(maxlen=MAX_LOG_LINES)
@@ -69,9 +94,12 @@ class ConnectorPanel(Vertical):
         return self.query_one(".panel-log", RichLog)
 
     def activate(self, active: bool) -> None:
-        """Called when the panel is switched in or out of view."""
+        """Called when the panel is switched in or out of view. The backlog is written
+        once the panel is laid out: a log written while it is still hidden would wrap
+        its lines at no width at all."""
         self.active = active
-        self.flush_log()
+        if active:
+            self.call_after_refresh(self.flush_log)
 
     def write_lines(self, lines: Iterable[LogLine], skipped: int = 0) -> None:
         """Queue lines for the log; :meth:`flush_log` shows them."""
@@ -79,7 +107,7 @@ class ConnectorPanel(Vertical):
         if skipped:
             texts.append(
                 Text(
-                    f"… {skipped:,} lines came too fast to show",
+                    f"… {plural(skipped, 'line')} came too fast to show",
                     style=role_style(self.app, "warning", dim=True),
                 )
             )
@@ -128,15 +156,21 @@ class ConnectorPanel(Vertical):
         run = overview.run
         running = overview.status.is_active
         elapsed = run.elapsed(now_mono) if run is not None else None
-        key = (overview, fmt.age(overview.last_sync, now), fmt.duration(elapsed))
+        asked = run.cancelling_for(now_mono) if run is not None else None
+        key = (
+            overview,
+            fmt.age(overview.last_sync, now),
+            fmt.duration(elapsed),
+            None if asked is None else int(asked),
+        )
         if key != self._summary_key:
             self._summary_key = key
             if self.border_subtitle != overview.status.text:
                 self.border_subtitle = overview.status.text
-            failed = overview.status.label == "failed"
+            failed = overview.status.is_failure
             if failed != self.has_class("-failed"):
                 self.set_class(failed, "-failed")
-            summary = self._summary(overview, elapsed, now)
+            summary = self._summary(overview, elapsed, asked, now)
             static = self.query_one(".panel-summary", Static)
             height = len(summary.wrap(self.app.console, max(static.content_region.width, 1)))
             # a layout pass only when the height changes: repaints stay cheap while running
@@ -151,19 +185,49 @@ class ConnectorPanel(Vertical):
         data = list(self.meter.samples)
         if data != (sparkline.data or []):
             sparkline.data = data
+        moving = any(data)  # a line of zeros says nothing: no line at all
+        if sparkline.visible != moving:
+            sparkline.visible = moving
 
-    def _summary(self, o: Overview, elapsed: float | None, now: datetime) -> Text:
+    def _summary(
+        self, o: Overview, elapsed: float | None, asked: float | None, now: datetime
+    ) -> Text:
         app = self.app
         muted = role_style(app, "foreground", dim=True)
+        warning = role_style(app, "warning")
+        error_style = role_style(app, "error")
         run = o.run
         text = Text(no_wrap=False)
         text.append(o.status.text, role_style(app, o.status.role, bold=True))
-        if run is not None and run.run_id is not None:
-            text.append(f"  run {run.run_id}", muted)
+        if run is not None and (run.number or run.run_id is not None):
+            text.append(f"  run {run.number or run.run_id}", muted)
         text.append("  elapsed ", muted)
         text.append(fmt.duration(elapsed))
         if o.holder:
             text.append(f"  {o.holder}", muted)
+        if run is not None and run.running:
+            waiting = waiting_text(run)
+            if waiting is not None:
+                text.append("\n")
+                text.append(f"{DisplayStatus.WAITING.symbol} {waiting}", warning)
+            shown = progress_text(run)
+            if shown is not None and run.progress is not None:
+                text.append("\n")
+                share = run.progress.share
+                if share is not None:
+                    filled = round(share * BAR_WIDTH)
+                    text.append("█" * filled, role_style(app, "accent"))
+                    text.append("░" * (BAR_WIDTH - filled), muted)
+                    text.append(" ")
+                text.append(shown)
+            if asked is not None and asked >= ABANDON_AFTER and run.phase is Phase.CANCELLING:
+                text.append("\n")
+                text.append(
+                    f"{DisplayStatus.CANCELLING.symbol} cancel asked {fmt.duration(asked)} ago "
+                    "and the connector has not returned: press c again to abandon the run "
+                    "(what it read is stored)",
+                    warning,
+                )
         text.append("\n")
         names = [*VOLUME, *outcome_names(run.totals if run else None)]
         counters = [(name, getattr(run.totals, name) if run else None) for name in names]
@@ -171,21 +235,69 @@ class ConnectorPanel(Vertical):
             if index:
                 text.append("  ")
             text.append(f"{label} ", muted)
-            style = role_style(app, "warning") if label == "rejected" and value else ""
+            style = warning if label == "rejected" and value else ""
             text.append(fmt.count(value), style)
+        if run is not None and run.held:
+            text.append("  held ", muted)
+            text.append(fmt.count(run.held))
         text.append("\n")
         text.append("items synced ", muted)
         text.append(fmt.count(o.items_synced))
         text.append("  cursor ", muted)
-        text.append(fmt.cursor(o.cursor, 40))
+        cursor = self.redact(o.cursor) if o.cursor is not None else None
+        text.append(fmt.cursor(cursor, 40))
         text.append("  since ", muted)
-        since = run.since if run is not None else None
-        text.append(fmt.age(since, now) if since else "never")
-        if o.error:
+        text.append(fmt.age(o.since, now) if o.since else "never")
+        for note, style in self._notes(o):
+            text.append("\n")
+            text.append(note, style)
+        if o.error and not o.problem:
             text.append("\n")
             text.append("error ", role_style(app, "error", bold=True))
-            text.append(fmt.first_line(o.error), role_style(app, "error"))
+            text.append(o.error.strip(), error_style)
+        text.append("\n")
+        for index, (key, action, label) in enumerate(PANEL_LINKS):
+            if index:
+                text.append(" · ", muted)
+            link = Style.from_meta({"@click": f"screen.{action}"})
+            if key:
+                text.append(f"{key} ", role_style(app, "accent", bold=True) + link)
+            text.append(label, role_style(app, "accent") + link if not key else muted + link)
         return text
+
+    def _notes(self, o: Overview) -> list[tuple[str, Style | str]]:
+        """What the operator should know of the connector's state, one line each."""
+        app = self.app
+        notes: list[tuple[str, Style | str]] = []
+        if o.problem:
+            notes.append(
+                (
+                    f"{DisplayStatus.INVALID.symbol} invalid configuration: {o.problem}",
+                    role_style(app, "error"),
+                )
+            )
+        if o.status is DisplayStatus.DELETES_HELD:
+            notes.append(
+                (
+                    f"{DisplayStatus.DELETES_HELD.symbol} the deletion guard held back "
+                    f"{plural(o.deletes_held, 'deletion')}: press D to apply them",
+                    role_style(app, "warning", bold=True),
+                )
+            )
+        if o.change is not None:
+            when = self.clock.local(o.change.changed_at).strftime("%H:%M:%S")
+            what = (
+                f"{DisplayStatus.RESET.symbol} checkpoint reset at {when}: the next sync starts "
+                "from the beginning (u undoes it)"
+                if o.change.action == "reset"
+                else f"{DisplayStatus.CURSOR_SET.symbol} cursor set by hand at {when}: the next "
+                "sync resumes from it (u undoes it)"
+            )
+            notes.append((what, ""))
+        run = o.run
+        if run is not None and run.notice:
+            notes.append((run.notice, role_style(app, "warning")))
+        return notes
 
 
 def _average(run: LiveRun | None, elapsed: float | None) -> float | None:
