@@ -3,6 +3,7 @@ interleaved repetitions and the result rows."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -135,3 +136,12 @@ def timed(fn: Callable[[], object]) -> float:
 
 def rate(n: int, seconds: float) -> str:
     return f"{n / seconds:,.0f} docs/s"
+
+
+def installed_env() -> dict[str, str]:
+    """The environment for a child process measured as a user's program would run: with
+    its modules' bytecode cached (a shell may set PYTHONDONTWRITEBYTECODE, which makes
+    every start compile the package again, a cost no installed program pays twice)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env

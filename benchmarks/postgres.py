@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ListConnector, Row, corpus, median, rate, timed
+from common import ListConnector, Row, corpus, installed_env, median, rate, timed
 from engine_overhead import batches
 from ingest import raw_rows
 
@@ -141,7 +140,7 @@ def _status(cluster: Cluster, reps: int) -> tuple[float, float]:
         config.write_text(
             "".join(f'[connectors.c{i:02d}]\ntype = "demo"\ncount = 10\n\n' for i in range(50))
         )
-        env = {**os.environ, "SYNCDECK_CONFIG": str(config), "SYNCDECK_DATABASE_URL": url}
+        env = {**installed_env(), "SYNCDECK_CONFIG": str(config), "SYNCDECK_DATABASE_URL": url}
         env["SYNCDECK_DATA_DIR"] = str(Path(tmp) / "data")
 
         def wall(cmd: list[str]) -> float:
@@ -149,7 +148,7 @@ def _status(cluster: Cluster, reps: int) -> tuple[float, float]:
             subprocess.run(cmd, env=env, check=True, capture_output=True)
             return time.perf_counter() - start
 
-        wall([exe, "status"])
+        wall([exe, "status"])  # warm the OS caches and the bytecode, as a second call would
         status = [wall([exe, "status"]) for _ in range(max(reps, 7))]
         driver = [wall([sys.executable, "-c", "import psycopg"]) for _ in range(max(reps, 7))]
     return median(status), median(driver)

@@ -3,7 +3,6 @@ CLI does not import Textual unless it opens the UI."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -12,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import Row, median
+from common import Row, installed_env, median
 
 from syncdeck import IngestionPipeline, KnowledgeStore, SyncEngine
 
@@ -56,11 +55,11 @@ def run(scale: float, reps: int) -> list[Row]:
         return []
     with tempfile.TemporaryDirectory(prefix="syncdeck-bench-") as tmp:
         config = populate(Path(tmp))
-        env = {**os.environ, "SYNCDECK_CONFIG": str(config)}
+        env = {**installed_env(), "SYNCDECK_CONFIG": str(config)}
         env["SYNCDECK_DATA_DIR"] = str(Path(tmp) / "data")
         status = [exe, "status"]
         bare = [sys.executable, "-c", "pass"]
-        wall(status, env)  # warm the OS caches, as a second invocation would
+        wall(status, env)  # warm the OS caches and the bytecode, as a second invocation would
         times = {"status": [], "python": []}  # type: dict[str, list[float]]
         for _ in range(max(reps, 7)):
             times["status"].append(wall(status, env))

@@ -461,9 +461,11 @@ class PostgresStateStore:
                 "items_synced, cursor, last_sync, error FROM checkpoint_history "
                 "ORDER BY connector_id, id DESC"
             ).fetchall()
+            # the newest run of each connector picked first: the run number in RUN_COLUMNS
+            # is a count per row, which DISTINCT ON would compute for every run
             latest = conn.execute(
-                f"SELECT DISTINCT ON (connector_id) {RUN_COLUMNS} FROM sync_runs "
-                "ORDER BY connector_id, run_id DESC"
+                f"SELECT {RUN_COLUMNS} FROM sync_runs WHERE run_id IN "
+                "(SELECT max(run_id) FROM sync_runs GROUP BY connector_id)"
             ).fetchall()
             live = conn.execute(
                 f"SELECT {RUN_COLUMNS}, {_AGE} FROM sync_runs WHERE status='running'"
