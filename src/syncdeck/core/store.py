@@ -15,7 +15,7 @@ import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -191,6 +191,20 @@ def _versions_sql(n: int) -> str:
 @functools.cache
 def _delete_sql(n: int) -> str:
     return f"DELETE FROM documents WHERE connector=? AND doc_id IN ({','.join('?' * n)})"
+
+
+def by_pages(read: Callable[[int], Sequence[Sequence[Any]]], page: int) -> Iterator[Sequence[Any]]:
+    """Rows read a page at a time by id (keyset paging): ``read(last)`` returns up to
+    ``page`` rows ``(id, ...)`` with ids above ``last``, in id order; yields them without
+    their id. Each page is its own short read, so no writer waits on a long export."""
+    last = 0
+    while True:
+        rows = read(last)
+        for row in rows:
+            yield row[1:]
+        if len(rows) < page:
+            return
+        last = rows[-1][0]
 
 
 def _chunks(items: Sequence[str], size: int = _LOOKUP_CHUNK) -> Iterator[Sequence[str]]:
@@ -588,18 +602,12 @@ class KnowledgeStore:
         """Every document ``connector`` stored, oldest stored first, as :meth:`get` gives
         them; read a page at a time, so a large export neither holds the whole set in
         memory nor keeps writers waiting."""
-        last = 0
-        while True:
-            rows = self._read(
-                f"SELECT id, {_RECORD_COLUMNS} FROM documents WHERE connector=? AND id > ? "
-                "ORDER BY id LIMIT ?",
-                (connector, last, page),
-            )
-            for row in rows:
-                yield _record(row[1:])
-            if len(rows) < page:
-                return
-            last = rows[-1][0]
+        sql = (
+            f"SELECT id, {_RECORD_COLUMNS} FROM documents WHERE connector=? AND id > ? "
+            "ORDER BY id LIMIT ?"
+        )
+        for row in by_pages(lambda last: self._read(sql, (connector, last, page)), page):
+            yield _record(row)
 
     def count(self, source: str | None = None) -> int:
         with self._lock:

@@ -29,7 +29,7 @@ from textual.widgets import ContentSwitcher, DataTable
 from syncdeck.app.live import LiveRun, Phase
 from syncdeck.app.outcome import EndKind
 from syncdeck.app.supervisor import Decision, RunSupervisor
-from syncdeck.app.wording import ABANDON_AFTER, duration, plural
+from syncdeck.app.wording import ABANDON_AFTER, duration, error_text, plural
 from syncdeck.core.errors import NothingToUndo, SyncdeckError
 from syncdeck.core.events import RunStatus
 from syncdeck.core.state import ConnectorState
@@ -817,8 +817,6 @@ class SyncdeckApp(App[int]):
     def _check_cursor(self, cid: str, cursor: str | None) -> str | None:
         """In a daemon thread: why the connector could not resume from ``cursor`` (its
         own words, masked), or None when it can."""
-        from syncdeck.app.wording import error_text
-
         try:
             self.context.check_cursor(cid, cursor)
         except Exception as exc:

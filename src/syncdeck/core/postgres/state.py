@@ -198,12 +198,12 @@ class PostgresStateStore:
     def history(self, connector_id: str, limit: int = 20) -> list[CheckpointChange]:
         rows = self._session.run(
             lambda conn: conn.execute(
-                "SELECT action, changed_at, existed, items_synced, cursor, last_sync, error "
-                "FROM checkpoint_history WHERE connector_id=%s ORDER BY id DESC LIMIT %s",
+                f"SELECT {checkpoints.CHANGE_COLUMNS} FROM checkpoint_history "
+                "WHERE connector_id=%s ORDER BY id DESC LIMIT %s",
                 (connector_id, limit),
             ).fetchall()
         )
-        return [_change(row) for row in rows]
+        return [checkpoints.change_from_row(row) for row in rows]
 
     def forget(self, connector_id: str) -> None:
         def operation(conn: Any) -> None:
@@ -457,9 +457,8 @@ class PostgresStateStore:
                 "SELECT connector_id, items_synced, cursor, last_sync, error FROM sync_state"
             ).fetchall()
             newest = conn.execute(
-                "SELECT DISTINCT ON (connector_id) connector_id, action, changed_at, existed, "
-                "items_synced, cursor, last_sync, error FROM checkpoint_history "
-                "ORDER BY connector_id, id DESC"
+                f"SELECT DISTINCT ON (connector_id) connector_id, {checkpoints.CHANGE_COLUMNS} "
+                "FROM checkpoint_history ORDER BY connector_id, id DESC"
             ).fetchall()
             # the newest run of each connector picked first: the run number in RUN_COLUMNS
             # is a count per row, which DISTINCT ON would compute for every run
@@ -473,7 +472,7 @@ class PostgresStateStore:
             return saved, latest, live, newest
 
         saved, latest, live, newest = self._session.run(operation)
-        changes = {row[0]: _change(row[1:]) for row in newest}
+        changes = {row[0]: checkpoints.change_from_row(row[1:]) for row in newest}
         last_runs = {r.connector_id: r for r in map(run_from_row, latest)}
         active = {}
         for row in live:
@@ -495,17 +494,6 @@ class PostgresStateStore:
                 last_change=changes.get(connector_id),
             )
         return result
-
-
-def _change(row: Any) -> CheckpointChange:
-    """A checkpoint_history row (action, changed_at, existed, items, cursor, since, error)."""
-    action, changed_at, existed, items, cursor, since, error = row
-    return CheckpointChange(
-        action,
-        changed_at,
-        bool(existed),
-        CheckpointRow(items or 0, restored_or_none(cursor), since, error),
-    )
 
 
 def _lock(conn: Any, connector_id: str) -> None:

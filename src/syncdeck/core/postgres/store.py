@@ -35,6 +35,7 @@ from syncdeck.core.store import (
     StoredView,
     StoreIdentity,
     _hit,
+    by_pages,
     by_source,
     plan_batch,
 )
@@ -402,18 +403,12 @@ class PostgresStore:
         """Every document ``connector`` stored, oldest stored first, as :meth:`get` gives
         them, a page per short transaction (as on SQLite: no snapshot across pages, so a
         sync running meanwhile may add to or remove from what follows)."""
-        last = 0
-        while True:
-            rows = self._read(
-                f"SELECT id, {_RECORD_COLUMNS} FROM documents WHERE connector = %s AND id > %s "
-                "ORDER BY id LIMIT %s",
-                (connector, last, page),
-            )
-            for row in rows:
-                yield _record(row[1:])
-            if len(rows) < page:
-                return
-            last = rows[-1][0]
+        sql = (
+            f"SELECT id, {_RECORD_COLUMNS} FROM documents WHERE connector = %s AND id > %s "
+            "ORDER BY id LIMIT %s"
+        )
+        for row in by_pages(lambda last: self._read(sql, (connector, last, page)), page):
+            yield _record(row)
 
     def count(self, source: str | None = None) -> int:
         if source is None:

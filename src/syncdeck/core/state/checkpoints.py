@@ -4,6 +4,7 @@ checkpoint still belongs to the knowledge store it was written for."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from syncdeck.core.documents import utcnow
@@ -103,10 +104,11 @@ def undo(conn: sqlite3.Connection, connector_id: str) -> CheckpointRow:
     return CheckpointRow(items, restored_or_none(cursor), parse_time(last_sync), error)
 
 
-_CHANGE_COLUMNS = "action, changed_at, existed, items_synced, cursor, last_sync, error"
+CHANGE_COLUMNS = "action, changed_at, existed, items_synced, cursor, last_sync, error"
 
 
-def _change(row: tuple[Any, ...]) -> CheckpointChange:
+def change_from_row(row: Sequence[Any]) -> CheckpointChange:
+    """A checkpoint_history row (CHANGE_COLUMNS), from either backend."""
     action, changed_at, existed, items, cursor, last_sync, error = row
     return CheckpointChange(
         action,
@@ -118,20 +120,20 @@ def _change(row: tuple[Any, ...]) -> CheckpointChange:
 
 def history(conn: sqlite3.Connection, connector_id: str, limit: int) -> list[CheckpointChange]:
     rows = conn.execute(
-        f"SELECT {_CHANGE_COLUMNS} FROM checkpoint_history WHERE connector_id=? "
+        f"SELECT {CHANGE_COLUMNS} FROM checkpoint_history WHERE connector_id=? "
         "ORDER BY id DESC LIMIT ?",
         (connector_id, limit),
     ).fetchall()
-    return [_change(row) for row in rows]
+    return [change_from_row(row) for row in rows]
 
 
 def latest_changes(conn: sqlite3.Connection) -> dict[str, CheckpointChange]:
     """Every connector's newest reset or cursor edit (what undo would revert)."""
     rows = conn.execute(
-        f"SELECT connector_id, {_CHANGE_COLUMNS} FROM checkpoint_history WHERE id IN "
+        f"SELECT connector_id, {CHANGE_COLUMNS} FROM checkpoint_history WHERE id IN "
         "(SELECT max(id) FROM checkpoint_history GROUP BY connector_id)"
     ).fetchall()
-    return {row[0]: _change(row[1:]) for row in rows}
+    return {row[0]: change_from_row(row[1:]) for row in rows}
 
 
 def forget(conn: sqlite3.Connection, connector_id: str) -> None:
